@@ -1,0 +1,130 @@
+//! `ApiError`: what can go wrong talking to the Screwdriver API, and the exit
+//! code and hint each case maps to.
+
+use crate::error::ExitCode;
+
+/// A failed API request. No variant holds a secret or a URL query.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The server answered with an error status and its `{statusCode, error, message}` body.
+    #[error("{method} {path} returned {status} {reason}: {message}")]
+    Status { method: String, path: String, status: u16, reason: String, message: String },
+    /// The connection failed, timed out or TLS failed.
+    #[error("{method} {url} failed: {detail}")]
+    Network { method: String, url: String, detail: String },
+    /// The server answered 2xx with a body that is not what the API documents.
+    #[error("{method} {path} returned an unexpected response: {detail}")]
+    InvalidResponse { method: String, path: String, detail: String },
+}
+
+impl ApiError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            ApiError::Status { message, .. } => message,
+            _ => "",
+        }
+    }
+
+    /// True for the 401 a pipeline JWT gets on another pipeline's routes.
+    pub fn is_pipeline_permission(&self) -> bool {
+        self.status() == Some(401) && self.message().contains("does not have permission")
+    }
+
+    pub fn is_insufficient_scope(&self) -> bool {
+        self.status() == Some(403) && self.message().contains("Insufficient scope")
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            ApiError::Network { .. } => ExitCode::Network,
+            ApiError::InvalidResponse { .. } => ExitCode::Server,
+            ApiError::Status { status, .. } => match status {
+                401 if self.is_pipeline_permission() => ExitCode::Forbidden,
+                401 => ExitCode::NotAuthenticated,
+                403 => ExitCode::Forbidden,
+                404 => ExitCode::NotFound,
+                409 => ExitCode::Conflict,
+                429 | 500..=599 => ExitCode::Server,
+                _ => ExitCode::Failure,
+            },
+        }
+    }
+
+    /// The next step for the user, where one is known.
+    pub fn hint(&self) -> Option<String> {
+        let hint = match self {
+            ApiError::Network { .. } => {
+                "check the API URL (`--api-url`, `SD_API_URL`) and your network or proxy; `--timeout` sets the limit per request"
+            }
+            ApiError::InvalidResponse { .. } => "check that the API URL points at a Screwdriver API",
+            ApiError::Status { status, message, path, .. } => match status {
+                401 if self.is_pipeline_permission() => {
+                    "this pipeline token only acts on its own pipeline; use that pipeline's id or a user token"
+                }
+                401 => "log in again with `sdtoken login`, or check `SD_API_TOKEN` and `SD_TOKEN`",
+                403 if message.contains("admin permission") => {
+                    "pipeline tokens need admin rights on the pipeline's repository; ask a repository admin"
+                }
+                403 if message.contains("does not own") => "check the token id with `sdtoken list`",
+                403 => "the credential's scope does not allow this; `sdtoken status` shows it",
+                404 if message.contains("Pipeline") => "check the pipeline id",
+                404 if message.contains("Token") => "check the token id or name with `sdtoken list`",
+                404 if path.contains("/v4/") && message == "Not Found" => {
+                    "check that the API URL points at a Screwdriver API"
+                }
+                409 if message.contains("being deleted") => "the pipeline is being deleted; nothing can be changed",
+                409 => "choose another name, or see the existing tokens with `sdtoken list`",
+                429 => "the server is rate limiting; wait a few minutes and retry",
+                500..=599 => "the server failed; retry later or ask its operators",
+                _ => return None,
+            },
+        };
+        Some(hint.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(status: u16, message: &str) -> ApiError {
+        ApiError::Status {
+            method: "GET".into(),
+            path: "/v4/tokens".into(),
+            status,
+            reason: "x".into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn exit_code_follows_documented_table() {
+        let cases = [
+            (400, "Invalid request payload input", ExitCode::Failure),
+            (401, "Bad token", ExitCode::NotAuthenticated),
+            (401, "Token does not have permission to this pipeline", ExitCode::Forbidden),
+            (403, "Insufficient scope", ExitCode::Forbidden),
+            (404, "Token does not exist", ExitCode::NotFound),
+            (409, "Token with name a already exists", ExitCode::Conflict),
+            (429, "", ExitCode::Server),
+            (500, "boom", ExitCode::Server),
+            (503, "", ExitCode::Server),
+        ];
+        for (code, message, expected) in cases {
+            assert_eq!(status(code, message).exit_code(), expected, "{code} {message}");
+        }
+    }
+
+    #[test]
+    fn network_errors_exit_8() {
+        let err = ApiError::Network { method: "GET".into(), url: "u".into(), detail: "refused".into() };
+        assert_eq!(err.exit_code(), ExitCode::Network);
+    }
+}

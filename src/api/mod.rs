@@ -1,0 +1,296 @@
+//! The HTTP client for the Screwdriver API: the one place that builds request
+//! URLs, sends `Authorization: Bearer`, retries what is safe to retry, parses
+//! the `{statusCode, error, message}` error body and logs requests with the
+//! `Authorization` value redacted.
+
+mod error;
+pub mod tokens;
+mod url;
+
+use std::cell::Cell;
+use std::path::Path;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use reqwest::Method;
+use reqwest::blocking::{Client as HttpClient, RequestBuilder, Response};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+pub use error::ApiError;
+pub use url::{ApiUrl, DEFAULT_API_URL};
+
+use crate::secret::Secret;
+
+/// At most this many attempts for requests that are safe to retry.
+const MAX_ATTEMPTS: u32 = 3;
+/// The longest `Retry-After` wait sdtoken honours before giving up.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Whether a request may be sent again after a connection error, 502, 503 or 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// GET, token update (PUT) and DELETE.
+    Idempotent,
+    /// POST and refresh: never sent twice, because the server may have acted.
+    Never,
+}
+
+/// The body of a successful response, with the request line for error messages.
+pub struct Reply {
+    pub body: Vec<u8>,
+    method: String,
+    path: String,
+}
+
+impl Reply {
+    /// Parses the body as JSON of type `T`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_json::from_slice(&self.body).map_err(|e| ApiError::InvalidResponse {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            detail: format!("the body is not the expected JSON ({e})"),
+        })
+    }
+}
+
+/// The API client for one base URL.
+pub struct Client {
+    http: HttpClient,
+    base: ApiUrl,
+    /// The server's `Date` header minus the local clock, from the last response.
+    clock_offset: Cell<Option<i64>>,
+}
+
+impl Client {
+    /// Builds a client with a per-request `timeout` and optional extra CA certificates.
+    pub fn new(base: ApiUrl, timeout: Duration, ca_cert: Option<&Path>) -> anyhow::Result<Client> {
+        let mut builder = HttpClient::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("sdtoken/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(path) = ca_cert {
+            builder = builder.tls_certs_merge(read_certificates(path)?);
+        }
+        let http = builder.build().context("failed to set up the HTTP client")?;
+        Ok(Client { http, base, clock_offset: Cell::new(None) })
+    }
+
+    pub fn base(&self) -> &ApiUrl {
+        &self.base
+    }
+
+    /// Seconds the server's clock is ahead of the local one, from the last `Date` header.
+    pub fn clock_offset(&self) -> Option<i64> {
+        self.clock_offset.get()
+    }
+
+    /// Sends a request to `path` under `/v4/` and returns the 2xx reply or an `ApiError`.
+    pub fn send(
+        &self,
+        method: Method,
+        path: &str,
+        bearer: Option<&Secret>,
+        body: Option<&Value>,
+        retry: Retry,
+    ) -> Result<Reply, ApiError> {
+        let url = self.base.endpoint(path);
+        let shown_path = format!("/v4/{}", path.trim_start_matches('/'));
+        let mut attempt = 1;
+        loop {
+            log_request(&method, path, bearer.is_some());
+            let request = self.build(method.clone(), &url, bearer, body);
+            let started = Instant::now();
+            let outcome = request.send();
+            let wait = match self.interpret(outcome, &method, &url, &shown_path, started) {
+                Ok(reply) => return Ok(reply),
+                Err((err, wait)) if retry == Retry::Idempotent && attempt < MAX_ATTEMPTS => match wait {
+                    Some(wait) => {
+                        tracing::info!("{method} {shown_path} failed ({err}); retrying in {} ms", wait.as_millis());
+                        wait
+                    }
+                    None => return Err(err),
+                },
+                Err((err, _)) => return Err(err),
+            };
+            sleep(wait);
+            attempt += 1;
+        }
+    }
+
+    fn build(&self, method: Method, url: &str, bearer: Option<&Secret>, body: Option<&Value>) -> RequestBuilder {
+        let mut request = self.http.request(method, url).header("accept", "application/json");
+        if let Some(secret) = bearer {
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", secret.expose()))
+                .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid"));
+            value.set_sensitive(true);
+            request = request.header(AUTHORIZATION, value);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request
+    }
+
+    /// Turns a send outcome into a reply, or an error plus how long to wait before a retry
+    /// (`None` when a retry would not help).
+    fn interpret(
+        &self,
+        outcome: reqwest::Result<Response>,
+        method: &Method,
+        url: &str,
+        path: &str,
+        started: Instant,
+    ) -> Result<Reply, (ApiError, Option<Duration>)> {
+        let response = match outcome {
+            Ok(response) => response,
+            Err(err) => {
+                let detail = describe_transport_error(&err);
+                tracing::debug!("{method} {path} failed after {} ms: {detail}", started.elapsed().as_millis());
+                let err = ApiError::Network { method: method.to_string(), url: url.to_string(), detail };
+                return Err((err, Some(backoff(1))));
+            }
+        };
+        let status = response.status().as_u16();
+        self.record_clock(response.headers());
+        tracing::debug!("{method} {path} -> {status} in {} ms", started.elapsed().as_millis());
+        log_headers(response.headers());
+        let headers = response.headers().clone();
+        let body = response.bytes().map(|b| b.to_vec()).map_err(|e| {
+            let detail = describe_transport_error(&e);
+            (ApiError::Network { method: method.to_string(), url: url.to_string(), detail }, Some(backoff(1)))
+        })?;
+        if (200..300).contains(&status) {
+            return Ok(Reply { body, method: method.to_string(), path: path.to_string() });
+        }
+        let wait = match status {
+            502 | 503 => Some(backoff(1)),
+            429 => retry_after(&headers),
+            _ => None,
+        };
+        Err((status_error(method, path, status, &body), wait))
+    }
+
+    fn record_clock(&self, headers: &HeaderMap) {
+        let server = headers
+            .get("date")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok());
+        if let Some(server) = server {
+            self.clock_offset.set(Some(server.unix_timestamp() - crate::jwt::now_epoch()));
+        }
+    }
+}
+
+fn read_certificates(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path).with_context(|| format!("failed to read the CA certificate file `{}`", path.display()))?;
+    reqwest::Certificate::from_pem_bundle(&pem)
+        .with_context(|| format!("`{}` does not contain PEM certificates", path.display()))
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(200 * 3u64.pow(attempt.saturating_sub(1)))
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let secs = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    match secs {
+        Some(secs) if Duration::from_secs(secs) <= MAX_RETRY_AFTER => Some(Duration::from_secs(secs)),
+        Some(_) => None,
+        None => Some(backoff(2)),
+    }
+}
+
+/// Builds an `ApiError::Status` from an error body such as
+/// `{"statusCode":409,"error":"Conflict","message":"Token with name x already exists"}`.
+fn status_error(method: &Method, path: &str, status: u16, body: &[u8]) -> ApiError {
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    let field = |name: &str| parsed.as_ref().and_then(|v| v.get(name)).and_then(Value::as_str).map(str::to_string);
+    let reason = field("error").unwrap_or_else(|| {
+        reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("").to_string()
+    });
+    let message = field("message").unwrap_or_else(|| summarize_body(body));
+    ApiError::Status { method: method.to_string(), path: path.to_string(), status, reason, message }
+}
+
+/// The first line of a non-JSON body, shortened and without control characters.
+fn summarize_body(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let line: String = text.lines().next().unwrap_or("").chars().filter(|c| !c.is_control()).take(120).collect();
+    if line.is_empty() { "(empty body)".to_string() } else { line }
+}
+
+fn describe_transport_error(err: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    // The innermost cause carries the useful text (refused, TLS, DNS); reqwest's
+    // own message would repeat the URL.
+    let mut cause: Option<&dyn std::error::Error> = err.source();
+    let mut last = None;
+    while let Some(c) = cause {
+        last = Some(c.to_string());
+        cause = c.source();
+    }
+    match last {
+        Some(detail) => format!("{kind}: {detail}"),
+        None => kind.to_string(),
+    }
+}
+
+fn log_headers(headers: &HeaderMap) {
+    if tracing::enabled!(tracing::Level::TRACE) {
+        for (name, value) in headers {
+            let shown = if value.is_sensitive() || name == AUTHORIZATION || name == "set-cookie" {
+                "<redacted>"
+            } else {
+                value.to_str().unwrap_or("<binary>")
+            };
+            tracing::trace!("< {name}: {shown}");
+        }
+    }
+}
+
+/// Logs the request line and headers at trace level, with `Authorization` redacted.
+fn log_request(method: &Method, path: &str, bearer: bool) {
+    tracing::trace!("> {method} /v4/{}", path.trim_start_matches('/'));
+    if bearer {
+        tracing::trace!("> authorization: Bearer <redacted>");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_error_reads_screwdriver_body() {
+        let body = br#"{"statusCode":409,"error":"Conflict","message":"Token with name a already exists"}"#;
+        let err = status_error(&Method::POST, "/v4/tokens", 409, body);
+        assert_eq!(err.status(), Some(409));
+        assert_eq!(err.message(), "Token with name a already exists");
+    }
+
+    #[test]
+    fn status_error_summarizes_html_body() {
+        let err = status_error(&Method::GET, "/v4/tokens", 502, b"<html>Bad gateway</html>\nmore");
+        assert_eq!(err.message(), "<html>Bad gateway</html>");
+    }
+
+    #[test]
+    fn retry_after_honours_small_values_only() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("3600"));
+        assert_eq!(retry_after(&headers), None);
+    }
+}

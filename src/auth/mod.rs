@@ -1,0 +1,176 @@
+//! Credentials: which one wins (`SD_API_TOKEN`, then `SD_TOKEN`, then the
+//! context's stored API token), how an API token becomes a JWT, and the
+//! session that sends authenticated requests.
+
+mod cache;
+mod session;
+mod stores;
+
+use crate::error::CliError;
+use crate::jwt::Jwt;
+use crate::secret::Secret;
+use crate::settings::Settings;
+use crate::store::Key;
+
+pub use cache::{JwtCache, fingerprint};
+pub use session::Session;
+pub use stores::Stores;
+
+/// Where a credential came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The `SD_API_TOKEN` environment variable.
+    EnvApiToken,
+    /// The `SD_TOKEN` environment variable.
+    EnvJwt,
+    /// The API token stored for a context.
+    Stored { context: String },
+}
+
+impl Source {
+    pub fn describe(&self) -> String {
+        match self {
+            Source::EnvApiToken => "`SD_API_TOKEN`".to_string(),
+            Source::EnvJwt => "`SD_TOKEN`".to_string(),
+            Source::Stored { context } => format!("the API token stored for context `{context}`"),
+        }
+    }
+
+    /// A stable name for JSON output.
+    pub fn id(&self) -> &'static str {
+        match self {
+            Source::EnvApiToken => "SD_API_TOKEN",
+            Source::EnvJwt => "SD_TOKEN",
+            Source::Stored { .. } => "stored",
+        }
+    }
+}
+
+/// The credential a command acts with.
+#[derive(Debug)]
+pub enum Credential {
+    /// An API token, exchanged for a JWT that is cached.
+    ApiToken { token: Secret, source: Source },
+    /// A JWT used as it is: never exchanged, never cached.
+    Jwt { jwt: Jwt, source: Source },
+}
+
+impl Credential {
+    pub fn source(&self) -> &Source {
+        match self {
+            Credential::ApiToken { source, .. } | Credential::Jwt { source, .. } => source,
+        }
+    }
+}
+
+/// The winning credential and the sources it shadowed.
+#[derive(Debug)]
+pub struct Resolved {
+    pub credential: Credential,
+    pub shadowed: Vec<Source>,
+}
+
+/// Picks the credential: `SD_API_TOKEN`, then `SD_TOKEN`, then the stored token.
+/// The environment is read first, so a broken store never blocks an environment credential.
+/// With `look_in_store`, a stored token that an environment credential shadows is reported.
+pub fn resolve(settings: &Settings, stores: &Stores, look_in_store: bool) -> anyhow::Result<Resolved> {
+    let mut shadowed = Vec::new();
+    let stored_exists = || stored_token_exists(settings, stores);
+
+    if let Some(token) = &settings.env.api_token {
+        reject_jwt_as_api_token(token)?;
+        if settings.env.jwt.is_some() {
+            shadowed.push(Source::EnvJwt);
+        }
+        if look_in_store && stored_exists() {
+            shadowed.push(stored_source(settings));
+        }
+        return Ok(Resolved { credential: Credential::ApiToken { token: token.clone(), source: Source::EnvApiToken }, shadowed });
+    }
+
+    if let Some(token) = &settings.env.jwt {
+        let jwt = Jwt::decode(token.clone()).map_err(|e| {
+            CliError::not_authenticated(format!("`SD_TOKEN` is not a valid JWT: {e}"))
+                .with_hint("unset `SD_TOKEN`, or set it to a JWT such as the output of `sdtoken exchange`")
+        })?;
+        let stale = jwt.claims.expires_within(settings.min_ttl);
+        if stale && !settings.in_build && stored_exists() {
+            crate::output::warn(&format!(
+                "skipping `SD_TOKEN`: it {} (probably left over from `sdtoken env`); using the stored token instead",
+                if jwt.claims.seconds_left() <= 0 { "has expired".to_string() } else { format!("expires in {} s", jwt.claims.seconds_left()) }
+            ));
+            shadowed.push(Source::EnvJwt);
+        } else {
+            if look_in_store && stored_exists() {
+                shadowed.push(stored_source(settings));
+            }
+            return Ok(Resolved { credential: Credential::Jwt { jwt, source: Source::EnvJwt }, shadowed });
+        }
+    }
+
+    let token = load_stored_token(settings, stores)?;
+    Ok(Resolved { credential: Credential::ApiToken { token, source: stored_source(settings) }, shadowed })
+}
+
+fn stored_source(settings: &Settings) -> Source {
+    Source::Stored { context: settings.context.clone() }
+}
+
+/// True when the context has a stored token for the API URL in use. Store errors count as no.
+fn stored_token_exists(settings: &Settings, stores: &Stores) -> bool {
+    if check_stored_url(settings).is_err() {
+        return false;
+    }
+    let Ok(store) = stores.token_store() else { return false };
+    matches!(store.get(&Key::api_token(&settings.context)), Ok(Some(_)))
+}
+
+/// A JWT in `SD_API_TOKEN` would be sent where an API token belongs; say where it goes instead.
+fn reject_jwt_as_api_token(token: &Secret) -> anyhow::Result<()> {
+    if Jwt::decode(token.clone()).is_ok() {
+        return Err(CliError::not_authenticated("`SD_API_TOKEN` holds a JWT, not an API token")
+            .with_hint("put JWTs in `SD_TOKEN`; `SD_API_TOKEN` takes the 43-character API token made by `sdtoken create`")
+            .into());
+    }
+    Ok(())
+}
+
+/// Checks that the context's token belongs to the API URL in use: a stored
+/// token is only ever sent to the URL it was stored with.
+pub fn check_stored_url(settings: &Settings) -> anyhow::Result<()> {
+    let Some(context) = settings.context_config() else {
+        return Err(not_logged_in(settings).into());
+    };
+    let stored_url = crate::api::ApiUrl::parse(&context.api_url)?;
+    if stored_url != settings.api_url {
+        return Err(CliError::not_authenticated(format!(
+            "the token of context `{}` belongs to {}, not to {}",
+            settings.context, stored_url, settings.api_url
+        ))
+        .with_hint(format!(
+            "log in to {} with `sdtoken login --context NAME --api-url {}`, or unset `SD_API_URL`",
+            settings.api_url, settings.api_url
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+fn load_stored_token(settings: &Settings, stores: &Stores) -> anyhow::Result<Secret> {
+    check_stored_url(settings)?;
+    let store = stores.token_store()?;
+    match store.get(&Key::api_token(&settings.context))? {
+        Some(token) => Ok(token),
+        None => Err(not_logged_in(settings).into()),
+    }
+}
+
+fn not_logged_in(settings: &Settings) -> CliError {
+    let login = if settings.context == crate::config::DEFAULT_CONTEXT {
+        "sdtoken login".to_string()
+    } else {
+        format!("sdtoken login --context {}", settings.context)
+    };
+    CliError::not_authenticated(format!("not logged in: no credential for context `{}` ({})", settings.context, settings.api_url))
+        .with_hint(format!("run `{login}`, or set `SD_API_TOKEN` (an API token) or `SD_TOKEN` (a JWT)"))
+}

@@ -1,0 +1,92 @@
+//! `sdtoken context list|use|remove`: the contexts in the config file.
+
+use serde_json::json;
+
+use crate::auth::{self, JwtCache, Stores};
+use crate::cli::{ContextAction, ContextArgs};
+use crate::config::{DEFAULT_CONTEXT, validate_context_name};
+use crate::error::{CliError, ExitCode};
+use crate::settings::Settings;
+use crate::store::Key;
+
+pub fn run(args: ContextArgs, settings: &Settings) -> anyhow::Result<i32> {
+    match args.action {
+        ContextAction::List => list(settings),
+        ContextAction::Use { name } => use_context(settings, &name),
+        ContextAction::Remove { name } => remove(settings, &name),
+    }
+}
+
+fn list(settings: &Settings) -> anyhow::Result<i32> {
+    let current = settings.config.current_context.as_deref().unwrap_or(DEFAULT_CONTEXT);
+    let contexts = &settings.config.contexts;
+    if settings.json {
+        let items: Vec<_> = contexts
+            .iter()
+            .map(|(name, c)| {
+                let store = c.store.unwrap_or(crate::store::StoreKind::Keyring);
+                json!({ "name": name, "api_url": c.api_url, "store": store.as_str(), "current": name == current })
+            })
+            .collect();
+        crate::output::json(&items);
+        return Ok(0);
+    }
+    if contexts.is_empty() {
+        crate::output::notice("No contexts yet. Create one with `sdtoken login`.");
+        return Ok(0);
+    }
+    let rows = contexts
+        .iter()
+        .map(|(name, c)| {
+            let marker = if name == current { "*" } else { "" };
+            let store = c.store.unwrap_or(crate::store::StoreKind::Keyring);
+            vec![marker.to_string(), name.clone(), c.api_url.clone(), store.to_string()]
+        })
+        .collect();
+    crate::output::table(&["CURRENT", "NAME", "API URL", "STORE"], rows);
+    Ok(0)
+}
+
+fn use_context(settings: &Settings, name: &str) -> anyhow::Result<i32> {
+    validate_context_name(name)?;
+    settings.config_file.update(|config| {
+        if !config.contexts.contains_key(name) {
+            return Err(unknown_context(name).into());
+        }
+        config.current_context = Some(name.to_string());
+        Ok(())
+    })?;
+    crate::output::notice(&format!("Switched to context `{name}`."));
+    Ok(0)
+}
+
+fn remove(settings: &Settings, name: &str) -> anyhow::Result<i32> {
+    validate_context_name(name)?;
+    let Some(context) = settings.config.contexts.get(name) else {
+        return Err(unknown_context(name).into());
+    };
+    // The secrets go first: a failure there leaves the context in place to retry.
+    let stores = Stores::with_kind(context.store.unwrap_or(crate::store::StoreKind::Keyring), settings.store_budget);
+    let store = stores.token_store()?;
+    let key = Key::api_token(name);
+    if let Some(token) = store.get(&key)? {
+        if let Ok(url) = crate::api::ApiUrl::parse(&context.api_url) {
+            JwtCache::new(stores.cache_candidates(), auth::fingerprint(&url, &token)).remove();
+        }
+        store.delete(&key)?;
+    }
+    settings.config_file.update(|config| {
+        config.contexts.remove(name);
+        if config.current_context.as_deref() == Some(name) {
+            config.current_context = None;
+        }
+        Ok(())
+    })?;
+    crate::output::notice(&format!("Removed context `{name}` and its stored token."));
+    Ok(0)
+}
+
+fn unknown_context(name: &str) -> CliError {
+    CliError::new(ExitCode::NotFound, format!("no context named `{name}`"))
+        .with_hint("see the contexts with `sdtoken context list`, or create one with `sdtoken login --context NAME`")
+}

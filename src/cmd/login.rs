@@ -1,0 +1,128 @@
+//! `sdtoken login`: read an API token (hidden prompt, or stdin with
+//! `--with-token`), check it with one exchange, store it, and remember the
+//! context's URL and store in the config.
+
+use std::io::Read;
+
+use anyhow::Context as _;
+
+use crate::api::tokens;
+use crate::auth::{self, JwtCache, Stores};
+use crate::cli::LoginArgs;
+use crate::config::ContextConfig;
+use crate::error::{CliError, ExitCode};
+use crate::jwt::Jwt;
+use crate::secret::Secret;
+use crate::settings::Settings;
+use crate::store::{Key, StoreKind};
+
+pub fn run(args: LoginArgs, settings: &Settings) -> anyhow::Result<i32> {
+    let kind = args.store.map_or_else(|| settings.token_store_kind(), Ok)?;
+    let token = read_token(&args, settings)?;
+    check_token_shape(&token)?;
+
+    let client = super::client(settings)?;
+    let jwt = tokens::exchange(&client, &token).map_err(|e| explain_rejection(e, settings))?;
+    let jwt = Jwt::decode(jwt).context("the server returned a token that is not a JWT")?;
+
+    let stores = Stores::with_kind(kind, settings.store_budget);
+    let store = stores.token_store()?;
+    let key = Key::api_token(&settings.context);
+    let previous = store.get(&key).ok().flatten();
+    store.set(&key, &token).with_context(|| format!("failed to store the API token in the {}", store.describe()))?;
+
+    let candidates = stores.cache_candidates();
+    if let Some(previous) = previous.filter(|p| *p != token) {
+        JwtCache::new(candidates.clone(), auth::fingerprint(&settings.api_url, &previous)).remove();
+    }
+    JwtCache::new(candidates, auth::fingerprint(&settings.api_url, &token)).put(&jwt);
+
+    let became_current = remember_context(settings, kind)?;
+    report(settings, &jwt, &*store, became_current);
+    Ok(0)
+}
+
+/// Reads the token from stdin with `--with-token`, else from a hidden prompt.
+fn read_token(args: &LoginArgs, settings: &Settings) -> anyhow::Result<Secret> {
+    let token = if args.with_token {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("failed to read the token from stdin")?;
+        Secret::new(text)
+    } else if settings.interactive {
+        crate::output::stderr(&format!(
+            "Paste an API token for {} (create one in the Screwdriver UI under User Settings, or with `sdtoken create`).\n",
+            settings.api_url
+        ));
+        let text = dialoguer::Password::new().with_prompt("API token").interact().map_err(super::prompt_error)?;
+        Secret::new(text)
+    } else {
+        return Err(CliError::usage("no terminal to prompt for the API token")
+            .with_hint("pass the token on stdin: `printf %s \"$TOKEN\" | sdtoken login --with-token`")
+            .into());
+    };
+    if token.is_empty() {
+        return Err(CliError::usage("the API token is empty").with_hint("pass a token made in the Screwdriver UI or by `sdtoken create`").into());
+    }
+    Ok(token)
+}
+
+/// API tokens are one line without spaces; a JWT belongs in `SD_TOKEN` instead.
+fn check_token_shape(token: &Secret) -> Result<(), CliError> {
+    if token.expose().chars().any(char::is_whitespace) {
+        return Err(CliError::usage("the API token contains whitespace; pass exactly one token"));
+    }
+    if Jwt::decode(token.clone()).is_ok() {
+        return Err(CliError::usage("that is a JWT, not an API token")
+            .with_hint("log in with an API token; to use a JWT as it is, set `SD_TOKEN`"));
+    }
+    Ok(())
+}
+
+fn explain_rejection(err: crate::api::ApiError, settings: &Settings) -> anyhow::Error {
+    if err.status() == Some(401) {
+        let message = format!("{} rejected the API token; nothing was stored", settings.api_url);
+        return anyhow::Error::new(err).context(
+            CliError::new(ExitCode::NotAuthenticated, message)
+                .with_hint("check that the token is current and belongs to this server (`--api-url`)"),
+        );
+    }
+    anyhow::Error::new(err).context("failed to check the API token; nothing was stored")
+}
+
+/// Records the context's URL and store; makes it current when no context is.
+fn remember_context(settings: &Settings, kind: StoreKind) -> anyhow::Result<bool> {
+    settings.config_file.update(|config| {
+        let entry = config.contexts.entry(settings.context.clone()).or_insert_with(|| ContextConfig {
+            api_url: String::new(),
+            store: None,
+            unknown: Default::default(),
+        });
+        entry.api_url = settings.api_url.to_string();
+        entry.store = Some(kind);
+        let became_current = config.current_context.is_none();
+        if became_current {
+            config.current_context = Some(settings.context.clone());
+        }
+        Ok(became_current)
+    })
+}
+
+fn report(settings: &Settings, jwt: &Jwt, store: &dyn crate::store::SecretStore, became_current: bool) {
+    let who = jwt.claims.username().unwrap_or_else(|| "unknown".to_string());
+    let durability = match store.kind() {
+        StoreKind::Keyring => "persistent",
+        StoreKind::Keyutils => "volatile: gone at reboot",
+        StoreKind::File => "plaintext, mode 0600: anyone who can read the file can use the token",
+    };
+    crate::output::notice(&format!(
+        "Logged in to {} as {who} ({}).\nThe API token is stored in the {} ({durability}) for context `{}`.",
+        settings.api_url,
+        jwt.claims.scope().describe(),
+        store.describe(),
+        settings.context
+    ));
+    let current = settings.config.current_context.as_deref();
+    if !became_current && current != Some(settings.context.as_str()) {
+        crate::output::notice(&format!("Switch to it with `sdtoken context use {}`.", settings.context));
+    }
+}

@@ -1,0 +1,138 @@
+//! `config.toml`: the contexts (one Screwdriver instance each), which one is
+//! current, and which store holds each context's API token. It holds no secret.
+//!
+//! The file lives in `$SDTOKEN_CONFIG_DIR`, else `$XDG_CONFIG_HOME/sdtoken`.
+//! Changes are read-modify-write under an exclusive lock and replace the file
+//! atomically, so two logins at the same moment both land. A malformed file
+//! is an error and is never overwritten; unknown keys draw a warning and are kept.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CliError, ExitCode};
+use crate::store::StoreKind;
+
+pub const DEFAULT_CONTEXT: &str = "default";
+const FILE_NAME: &str = "config.toml";
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Config {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_context: Option<String>,
+    #[serde(default)]
+    pub contexts: BTreeMap<String, ContextConfig>,
+    #[serde(flatten)]
+    pub unknown: toml::Table,
+}
+
+/// One context: a Screwdriver API and the store of its token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ContextConfig {
+    pub api_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreKind>,
+    #[serde(flatten)]
+    pub unknown: toml::Table,
+}
+
+/// Where the config file is.
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    path: PathBuf,
+}
+
+impl ConfigFile {
+    /// The config file under `$SDTOKEN_CONFIG_DIR` or the XDG config directory.
+    pub fn locate() -> anyhow::Result<ConfigFile> {
+        let dir = match std::env::var_os("SDTOKEN_CONFIG_DIR").filter(|v| !v.is_empty()) {
+            Some(dir) => PathBuf::from(dir),
+            None => dirs::config_dir()
+                .context("no config directory: set HOME, XDG_CONFIG_HOME or SDTOKEN_CONFIG_DIR")?
+                .join("sdtoken"),
+        };
+        Ok(ConfigFile { path: dir.join(FILE_NAME) })
+    }
+
+    /// Reads the config; a missing file is an empty config.
+    pub fn load(&self) -> anyhow::Result<Config> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) => return Err(e).with_context(|| format!("failed to read `{}`", self.path.display())),
+        };
+        let config: Config = toml::from_str(&text).map_err(|e| {
+            CliError::new(ExitCode::Failure, format!("the config file `{}` is malformed: {}", self.path.display(), e.message().trim()))
+                .with_hint("fix or move the file; sdtoken does not overwrite a malformed config")
+        })?;
+        warn_unknown_keys(&config, &self.path);
+        Ok(config)
+    }
+
+    /// Applies `change` to the current file contents under an exclusive lock and
+    /// writes the result atomically.
+    pub fn update<T>(&self, change: impl FnOnce(&mut Config) -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let dir = self.path.parent().expect("the config file has a parent directory");
+        crate::fsutil::create_private_dir(dir)?;
+        let lock = crate::fsutil::open_private(&dir.join(format!("{FILE_NAME}.lock")))?;
+        lock.lock().with_context(|| format!("failed to lock `{}`", self.path.display()))?;
+        let mut config = self.load()?;
+        let result = change(&mut config)?;
+        let text = toml::to_string_pretty(&config).context("failed to serialize the config")?;
+        crate::fsutil::write_atomic(&self.path, text.as_bytes())?;
+        Ok(result)
+    }
+}
+
+fn warn_unknown_keys(config: &Config, path: &Path) {
+    let mut keys: Vec<String> = config.unknown.keys().cloned().collect();
+    for (name, context) in &config.contexts {
+        keys.extend(context.unknown.keys().map(|k| format!("contexts.{name}.{k}")));
+    }
+    if !keys.is_empty() {
+        crate::output::warn(&format!(
+            "`{}` has unknown keys, kept as they are: {}",
+            path.display(),
+            keys.join(", ")
+        ));
+    }
+}
+
+/// Checks a context name: 1 to 64 characters of letters, digits, `.`, `_` and `-`.
+pub fn validate_context_name(name: &str) -> Result<(), CliError> {
+    let valid_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if name.is_empty() || name.len() > 64 || !valid_chars {
+        return Err(CliError::usage(format!(
+            "invalid context name `{name}`: use 1 to 64 letters, digits, `.`, `_` or `-`"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_keeps_unknown_keys() {
+        let text = "current-context = \"a\"\ncolor = true\n[contexts.a]\napi-url = \"https://x\"\nstore = \"file\"\nteam = \"ci\"\n";
+        let config: Config = toml::from_str(text).unwrap();
+        assert_eq!(config.contexts["a"].store, Some(StoreKind::File));
+        let written = toml::to_string_pretty(&config).unwrap();
+        assert!(written.contains("color = true"), "{written}");
+        assert!(written.contains("team = \"ci\""), "{written}");
+    }
+
+    #[test]
+    fn context_names_are_checked() {
+        assert!(validate_context_name("prod-1.eu_west").is_ok());
+        for bad in ["", "a b", "a/b", &"x".repeat(65)] {
+            assert!(validate_context_name(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! All terminal output goes through here: data on stdout, everything else
+//! (warnings, notices, prompts' text, errors) on stderr.
+
+use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::Serialize;
+
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Silences notices (`-q`); warnings and errors still print.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Writes data to stdout. A closed pipe (`sdtoken list | head -1`) ends the process with 0.
+pub fn stdout(text: &str) {
+    let mut out = io::stdout().lock();
+    let result = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    if let Err(e) = result {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        let _ = writeln!(io::stderr(), "sdtoken: error: failed to write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Writes one line of data (adds the newline).
+pub fn stdout_line(text: &str) {
+    stdout(&format!("{text}\n"));
+}
+
+/// Prints `value` as one pretty JSON document on stdout.
+pub fn json<T: Serialize>(value: &T) {
+    let text = serde_json::to_string_pretty(value).expect("JSON output is always serializable");
+    stdout_line(&text);
+}
+
+pub fn stderr(text: &str) {
+    let _ = io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// A warning on stderr: `sdtoken: warning: …`.
+pub fn warn(text: &str) {
+    stderr(&format!("sdtoken: warning: {text}\n"));
+}
+
+/// A notice on stderr, such as "Created token 17"; silenced by `-q`.
+pub fn notice(text: &str) {
+    if !QUIET.load(Ordering::Relaxed) {
+        stderr(&format!("{text}\n"));
+    }
+}
+
+pub fn stdout_is_terminal() -> bool {
+    io::stdout().is_terminal()
+}
+
+/// True when colour may be used on stdout: a terminal and `NO_COLOR` unset or empty.
+pub fn color_enabled() -> bool {
+    stdout_is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Prints rows as a table on a terminal, or as tab-separated lines without a header otherwise.
+pub fn table(header: &[&str], rows: Vec<Vec<String>>) {
+    if !stdout_is_terminal() {
+        let mut text = String::new();
+        for row in rows {
+            let cells: Vec<String> = row.iter().map(|c| c.replace(['\t', '\n'], " ")).collect();
+            text.push_str(&cells.join("\t"));
+            text.push('\n');
+        }
+        stdout(&text);
+        return;
+    }
+    let mut table = comfy_table::Table::new();
+    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    if !color_enabled() {
+        table.force_no_tty();
+    }
+    table.set_header(header.to_vec());
+    for row in rows {
+        table.add_row(row);
+    }
+    stdout_line(&table.to_string());
+}

@@ -1,0 +1,150 @@
+//! The keyring backends through keyring-core: the OS secret store (Secret
+//! Service, macOS Keychain, Windows Credential Manager) and the Linux kernel
+//! keyring (keyutils).
+//!
+//! NOTE: the macOS and Windows backends are thin wrappers over the keyring
+//! project's store crates; they cannot be built or tested on the Linux
+//! machines this project is developed and tested on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use keyring_core::{CredentialStore, Entry, Error as KeyringError};
+
+use super::{Key, SERVICE, SecretStore, StoreError, StoreKind, bounded};
+use crate::secret::Secret;
+
+/// A store reached through keyring-core, with a time limit on every call.
+pub struct KeyringStore {
+    inner: Arc<CredentialStore>,
+    kind: StoreKind,
+    name: &'static str,
+    budget: Duration,
+}
+
+impl KeyringStore {
+    /// Opens the OS secret store of this platform.
+    pub fn open_platform(budget: Duration) -> Result<KeyringStore, StoreError> {
+        let name = platform_name();
+        let inner = bounded(name, budget, move || platform_store().map_err(|e| unavailable(name, e)))?;
+        Ok(KeyringStore { inner, kind: StoreKind::Keyring, name, budget })
+    }
+
+    /// Opens the Linux kernel keyring, joining a session keyring first if needed.
+    pub fn open_keyutils(budget: Duration) -> Result<KeyringStore, StoreError> {
+        let name = "kernel keyring (keyutils)";
+        // The session keyring belongs to the thread's credentials, which the helper
+        // threads of `bounded` inherit, so it is joined here on the calling thread.
+        #[cfg(target_os = "linux")]
+        super::session_keyring::ensure()
+            .map_err(|detail| StoreError::Unavailable { store: name.to_string(), detail })?;
+        let inner = bounded(name, budget, move || keyutils_store().map_err(|e| unavailable(name, e)))?;
+        Ok(KeyringStore { inner, kind: StoreKind::Keyutils, name, budget })
+    }
+
+    fn entry(inner: &Arc<CredentialStore>, name: &str, key: &Key) -> Result<Entry, StoreError> {
+        Entry::new_in_store(inner, SERVICE, &key.account).map_err(|e| unavailable(name, e))
+    }
+}
+
+impl SecretStore for KeyringStore {
+    fn kind(&self) -> StoreKind {
+        self.kind
+    }
+
+    fn describe(&self) -> String {
+        self.name.to_string()
+    }
+
+    fn get(&self, key: &Key) -> Result<Option<Secret>, StoreError> {
+        let (inner, name, key) = (self.inner.clone(), self.name, key.clone());
+        bounded(name, self.budget, move || {
+            let entry = Self::entry(&inner, name, &key)?;
+            match entry.get_password() {
+                Ok(value) => Ok(Some(Secret::new(value))),
+                Err(KeyringError::NoEntry) => Ok(None),
+                Err(KeyringError::BadEncoding(_)) | Err(KeyringError::BadDataFormat(..)) => Err(StoreError::Corrupt {
+                    store: name.to_string(),
+                    account: key.account.clone(),
+                    detail: "the stored value is not UTF-8 text".to_string(),
+                }),
+                Err(e) => Err(unavailable(name, e)),
+            }
+        })
+    }
+
+    fn set(&self, key: &Key, value: &Secret) -> Result<(), StoreError> {
+        let (inner, name, key, value) = (self.inner.clone(), self.name, key.clone(), value.clone());
+        bounded(name, self.budget, move || {
+            let entry = Self::entry(&inner, name, &key)?;
+            entry.set_password(value.expose()).map_err(|e| unavailable(name, e))
+        })
+    }
+
+    fn delete(&self, key: &Key) -> Result<bool, StoreError> {
+        let (inner, name, key) = (self.inner.clone(), self.name, key.clone());
+        bounded(name, self.budget, move || {
+            let entry = Self::entry(&inner, name, &key)?;
+            match entry.delete_credential() {
+                Ok(()) => Ok(true),
+                Err(KeyringError::NoEntry) => Ok(false),
+                Err(e) => Err(unavailable(name, e)),
+            }
+        })
+    }
+}
+
+/// Keyring errors name the platform failure; none of them carries the secret.
+fn unavailable(store: &str, err: KeyringError) -> StoreError {
+    StoreError::Unavailable { store: store.to_string(), detail: err.to_string() }
+}
+
+#[cfg(target_os = "linux")]
+fn platform_name() -> &'static str {
+    "Secret Service"
+}
+
+#[cfg(target_os = "linux")]
+fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(zbus_secret_service_keyring_store::Store::new()?)
+}
+
+#[cfg(target_os = "macos")]
+fn platform_name() -> &'static str {
+    "macOS Keychain"
+}
+
+#[cfg(target_os = "macos")]
+fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(apple_native_keyring_store::keychain::Store::new()?)
+}
+
+#[cfg(target_os = "windows")]
+fn platform_name() -> &'static str {
+    "Windows Credential Manager"
+}
+
+#[cfg(target_os = "windows")]
+fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(windows_native_keyring_store::Store::new()?)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+fn platform_name() -> &'static str {
+    "OS keyring"
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Err(KeyringError::NotSupportedByStore("no OS keyring is supported on this platform".to_string()))
+}
+
+#[cfg(target_os = "linux")]
+fn keyutils_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(linux_keyutils_keyring_store::Store::new()?)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn keyutils_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Err(KeyringError::NotSupportedByStore("the kernel keyring exists only on Linux".to_string()))
+}
