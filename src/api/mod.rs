@@ -107,6 +107,11 @@ impl Client {
             let outcome = request.send();
             let wait = match self.interpret(outcome, &method, &url, &shown_path, started) {
                 Ok(reply) => return Ok(reply),
+                // The first attempt may have deleted the resource before its reply was lost.
+                Err((err, _)) if method == Method::DELETE && attempt > 1 && err.status() == Some(404) => {
+                    tracing::info!("{method} {shown_path}: already gone after a retry; counted as deleted");
+                    return Ok(Reply { body: Vec::new(), method: method.to_string(), path: shown_path });
+                }
                 Err((err, wait)) if retry == Retry::Idempotent && attempt < MAX_ATTEMPTS => match wait {
                     Some(wait) => {
                         tracing::info!("{method} {shown_path} failed ({err}); retrying in {} ms", wait.as_millis());
