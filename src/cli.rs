@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::store::StoreKind;
 
@@ -26,7 +26,12 @@ Reference pages: `sdtoken help environment`, `sdtoken help exit-codes`.";
 
 /// Manage Screwdriver CI access tokens and the JWTs they exchange for
 #[derive(Debug, Parser)]
-#[command(name = "sdtoken", version, disable_help_subcommand = true, after_long_help = ROOT_EXAMPLES)]
+#[command(
+    name = "sdtoken",
+    version,
+    disable_help_subcommand = true,
+    after_long_help = ROOT_EXAMPLES
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -36,13 +41,14 @@ pub struct Cli {
 
 /// Options every command accepts.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Context (Screwdriver instance) to use [default: the current context, else `default`]
-    #[arg(long, global = true, env = "SDTOKEN_CONTEXT", value_name = "NAME")]
+    #[arg(long, global = true, env = "SDTOKEN_CONTEXT", value_name = "NAME", hide_env_values = true)]
     pub context: Option<String>,
 
     /// Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context's URL]
-    #[arg(long, global = true, env = "SD_API_URL", value_name = "URL")]
+    #[arg(long, global = true, env = "SD_API_URL", value_name = "URL", hide_env_values = true)]
     pub api_url: Option<String>,
 
     /// Print one JSON document on stdout instead of text
@@ -113,7 +119,7 @@ pub struct LoginArgs {
     pub with_token: bool,
 
     /// Where to keep the token: keyring (OS secret store), keyutils (volatile) or file (plaintext)
-    #[arg(long, env = "SDTOKEN_STORE", value_name = "STORE")]
+    #[arg(long, env = "SDTOKEN_STORE", value_name = "STORE", hide_env_values = true)]
     pub store: Option<StoreKind>,
 }
 
@@ -128,7 +134,9 @@ pub struct LogoutArgs {}
 /// Show the identity, scope, expiry and source of the current credential
 ///
 /// Makes no request while a cached JWT is valid. Exits 0 with a valid
-/// credential and 4 with none or an expired one.
+/// credential and 4 with none or an expired one; `--json` prints its document
+/// in both cases. Warns when the server's clock differs from the local one by
+/// more than 60 s.
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
 Examples:
@@ -364,13 +372,34 @@ pub struct ContextArgs {
 #[derive(Debug, Subcommand)]
 pub enum ContextAction {
     /// List contexts and mark the current one
+    ///
+    /// Prints CURRENT (`*` for the current context), NAME, API URL and STORE:
+    /// a table on a terminal, tab-separated rows otherwise, or JSON with `--json`.
+    #[command(after_long_help = "\
+Examples:
+  $ sdtoken context list
+  $ sdtoken context list --json | jq -r '.[] | select(.current) | .api_url'")]
     List,
     /// Make NAME the current context
+    ///
+    /// Commands use the current context unless `--context` or `SDTOKEN_CONTEXT`
+    /// names another. Create a context with `sdtoken login --context NAME --api-url URL`.
+    #[command(after_long_help = "\
+Examples:
+  $ sdtoken login --context work --api-url https://sd.example.com
+  $ sdtoken context use work
+  # Use another context for one command only
+  $ sdtoken list --context default")]
     Use {
         /// Context name
         name: String,
     },
     /// Remove a context, its stored API token and its cached JWT
+    #[command(after_long_help = "\
+Examples:
+  $ sdtoken context remove old
+  # Keep the context but forget its token
+  $ sdtoken logout --context old")]
     Remove {
         /// Context name
         name: String,
@@ -401,6 +430,81 @@ pub struct HelpArgs {
     pub topic: Vec<String>,
 }
 
+/// Parses the command line. `--help` and `--version` print on stdout and exit 0;
+/// a usage error prints in sdtoken's error format on stderr and exits 2.
+pub fn parse() -> Cli {
+    use clap::error::ErrorKind;
+
+    Cli::try_parse().unwrap_or_else(|err| {
+        let prints_help = matches!(
+            err.kind(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        );
+        if prints_help {
+            err.exit();
+        }
+        let path = command_path(std::env::args_os().skip(1));
+        crate::output::stderr(&format_usage_error(&err.render().to_string(), &path));
+        std::process::exit(err.exit_code());
+    })
+}
+
+/// The subcommand path named on the command line, such as `sdtoken context use`.
+fn command_path(args: impl Iterator<Item = OsString>) -> String {
+    let mut command = Cli::command();
+    let mut path = vec!["sdtoken".to_string()];
+    for arg in args {
+        let Some(arg) = arg.to_str().map(str::to_string) else { continue };
+        if arg == "--" {
+            break;
+        }
+        if let Some(sub) = command.find_subcommand(&arg).cloned() {
+            path.push(arg);
+            command = sub;
+        }
+    }
+    path.join(" ")
+}
+
+/// Rewrites clap's error text as `sdtoken: error: …` followed by `hint:` lines:
+/// clap's tips, then the usage line and where to find the full help.
+fn format_usage_error(rendered: &str, path: &str) -> String {
+    enum Part {
+        Message,
+        Usage,
+        Other,
+    }
+    let mut message: Vec<&str> = Vec::new();
+    let mut hints: Vec<String> = Vec::new();
+    let mut usage: Vec<&str> = Vec::new();
+    let mut part = Part::Message;
+    for line in rendered.lines() {
+        if line.trim().is_empty() {
+            part = Part::Other;
+        } else if let Some(tip) = line.trim_start().strip_prefix("tip: ") {
+            hints.push(tip.to_string());
+        } else if let Some(first) = line.strip_prefix("Usage: ") {
+            usage.push(first.trim());
+            part = Part::Usage;
+        } else if line.starts_with("For more information") {
+            continue;
+        } else if matches!(part, Part::Usage) {
+            usage.push(line.trim());
+        } else {
+            message.push(line.strip_prefix("error: ").unwrap_or(line));
+        }
+    }
+    let mut text = format!("sdtoken: error: {}\n", message.join("\n"));
+    for hint in hints {
+        text.push_str(&format!("hint: {hint}\n"));
+    }
+    match usage.as_slice() {
+        [] => text.push_str(&format!("hint: see `{path} --help`\n")),
+        forms => text.push_str(&format!("hint: usage: `{}`; see `{path} --help`\n", forms.join("` or `"))),
+    }
+    text
+}
+
 /// Parses a positive integer id.
 pub fn parse_id(text: &str) -> Result<u64, String> {
     match text.parse::<u64>() {
@@ -412,7 +516,6 @@ pub fn parse_id(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn command_definition_is_consistent() {
@@ -433,6 +536,35 @@ mod tests {
         let Command::Exec(args) = cli.command else { panic!("not exec") };
         assert_eq!(args.command, ["ls", "-la", "--json"]);
         assert!(!cli.global.json);
+    }
+
+    #[test]
+    fn usage_error_uses_sdtoken_format() {
+        let rendered = "error: unrecognized subcommand 'lst'\n\n  tip: a similar subcommand exists: 'list'\n\n\
+                        Usage: sdtoken [OPTIONS] <COMMAND>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            format_usage_error(rendered, "sdtoken"),
+            "sdtoken: error: unrecognized subcommand 'lst'\n\
+             hint: a similar subcommand exists: 'list'\n\
+             hint: usage: `sdtoken [OPTIONS] <COMMAND>`; see `sdtoken --help`\n"
+        );
+    }
+
+    #[test]
+    fn usage_error_keeps_indented_message_lines() {
+        let rendered = "error: the following required arguments were not provided:\n  <NAME>\n\n\
+                        Usage: sdtoken create <NAME>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            format_usage_error(rendered, "sdtoken create"),
+            "sdtoken: error: the following required arguments were not provided:\n  <NAME>\n\
+             hint: usage: `sdtoken create <NAME>`; see `sdtoken create --help`\n"
+        );
+    }
+
+    #[test]
+    fn command_path_follows_subcommands() {
+        let args = ["--json", "context", "use", "x", "--", "list"].map(OsString::from);
+        assert_eq!(command_path(args.into_iter()), "sdtoken context use");
     }
 
     #[test]

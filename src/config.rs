@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
@@ -89,12 +90,14 @@ impl ConfigFile {
     }
 }
 
+/// Warns about keys sdtoken does not know, once per process (`update` reads the file again).
 fn warn_unknown_keys(config: &Config, path: &Path) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
     let mut keys: Vec<String> = config.unknown.keys().cloned().collect();
     for (name, context) in &config.contexts {
         keys.extend(context.unknown.keys().map(|k| format!("contexts.{name}.{k}")));
     }
-    if !keys.is_empty() {
+    if !keys.is_empty() && !WARNED.swap(true, Ordering::Relaxed) {
         crate::output::warn(&format!(
             "`{}` has unknown keys, kept as they are: {}",
             path.display(),

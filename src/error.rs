@@ -81,11 +81,6 @@ fn classify(err: &anyhow::Error) -> (ExitCode, Option<String>) {
     (ExitCode::Failure, None)
 }
 
-/// The exit code `report` would return for `err`, without printing.
-pub fn exit_code_of(err: &anyhow::Error) -> i32 {
-    classify(err).0.code()
-}
-
 /// Prints `err` to stderr as `sdtoken: error: …`, one `caused by:` line per cause
 /// and a `hint:`, and returns the exit code.
 pub fn report(err: &anyhow::Error) -> ExitCode {

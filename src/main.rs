@@ -20,10 +20,8 @@ mod settings;
 mod shell;
 mod store;
 
-use clap::Parser;
-
 fn main() {
-    let cli = cli::Cli::parse();
+    let cli = cli::parse();
     logging::init(cli.global.verbose, cli.global.quiet);
     output::set_quiet(cli.global.quiet);
     let code = match cmd::run(cli) {

@@ -62,27 +62,43 @@ pub fn color_enabled() -> bool {
     stdout_is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// Prints rows as a table on a terminal, or as tab-separated lines without a header otherwise.
+/// Prints rows as a table on a terminal (bold header unless `NO_COLOR`), or as
+/// tab-separated lines without a header otherwise.
 pub fn table(header: &[&str], rows: Vec<Vec<String>>) {
+    let rows: Vec<Vec<String>> = rows.iter().map(|row| row.iter().map(|cell| clean_cell(cell)).collect()).collect();
     if !stdout_is_terminal() {
-        let mut text = String::new();
-        for row in rows {
-            let cells: Vec<String> = row.iter().map(|c| c.replace(['\t', '\n'], " ")).collect();
-            text.push_str(&cells.join("\t"));
-            text.push('\n');
-        }
+        let text: String = rows.iter().map(|row| format!("{}\n", row.join("\t"))).collect();
         stdout(&text);
         return;
     }
     let mut table = comfy_table::Table::new();
     table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
     table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
-    if !color_enabled() {
+    if color_enabled() {
+        table.set_header(header.iter().map(|h| comfy_table::Cell::new(h).add_attribute(comfy_table::Attribute::Bold)));
+    } else {
         table.force_no_tty();
+        table.set_header(header.to_vec());
     }
-    table.set_header(header.to_vec());
     for row in rows {
         table.add_row(row);
     }
     stdout_line(&table.to_string());
+}
+
+/// Replaces control characters (tabs, newlines, terminal escapes from server
+/// data such as a token description) with spaces, so a cell stays one cell.
+fn clean_cell(cell: &str) -> String {
+    cell.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_cell_removes_control_characters() {
+        assert_eq!(clean_cell("a\tb\nc\u{1b}[31md"), "a b c [31md");
+        assert_eq!(clean_cell("nightly jobs"), "nightly jobs");
+    }
 }

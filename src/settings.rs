@@ -58,6 +58,8 @@ pub struct Settings {
     pub json: bool,
     /// True when prompts may be shown: stdin and stderr are terminals and `--no-input` is off.
     pub interactive: bool,
+    /// True with `--no-input`: prompts are forbidden even on a terminal.
+    pub no_input: bool,
     pub ca_cert: Option<PathBuf>,
     pub timeout: Duration,
     pub min_ttl: Duration,
@@ -87,6 +89,7 @@ impl Settings {
             url_source,
             json: global.json,
             interactive,
+            no_input: global.no_input,
             ca_cert: global.ca_cert.clone(),
             timeout: Duration::from_secs(global.timeout),
             min_ttl: global.min_ttl,

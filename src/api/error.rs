@@ -59,6 +59,23 @@ impl ApiError {
 
     /// The next step for the user, where one is known.
     pub fn hint(&self) -> Option<String> {
+        if let ApiError::Status { status, message, path, .. } = self {
+            let list = list_command(path);
+            let hint = match status {
+                403 if message.contains("does not own") => format!("check the token id with `{list}`"),
+                404 if message.contains("Token") => format!("check the token id or name with `{list}`"),
+                409 if !message.contains("being deleted") => {
+                    format!("choose another name, or see the existing tokens with `{list}`")
+                }
+                _ => return self.fixed_hint().map(str::to_string),
+            };
+            return Some(hint);
+        }
+        self.fixed_hint().map(str::to_string)
+    }
+
+    /// Returns the hints whose text does not depend on the request path.
+    fn fixed_hint(&self) -> Option<&'static str> {
         let hint = match self {
             ApiError::Network { .. } => {
                 "check the API URL (`--api-url`, `SD_API_URL`) and your network or proxy; `--timeout` sets the limit per request"
@@ -72,21 +89,28 @@ impl ApiError {
                 403 if message.contains("admin permission") => {
                     "pipeline tokens need admin rights on the pipeline's repository; ask a repository admin"
                 }
-                403 if message.contains("does not own") => "check the token id with `sdtoken list`",
                 403 => "the credential's scope does not allow this; `sdtoken status` shows it",
                 404 if message.contains("Pipeline") => "check the pipeline id",
-                404 if message.contains("Token") => "check the token id or name with `sdtoken list`",
                 404 if path.contains("/v4/") && message == "Not Found" => {
                     "check that the API URL points at a Screwdriver API"
                 }
                 409 if message.contains("being deleted") => "the pipeline is being deleted; nothing can be changed",
-                409 => "choose another name, or see the existing tokens with `sdtoken list`",
                 429 => "the server is rate limiting; wait a few minutes and retry",
                 500..=599 => "the server failed; retry later or ask its operators",
                 _ => return None,
             },
         };
-        Some(hint.to_string())
+        Some(hint)
+    }
+}
+
+/// Builds the `list` command for the tokens a request path names: pipeline
+/// tokens under `/v4/pipelines/{id}/tokens`, else user tokens.
+fn list_command(path: &str) -> String {
+    let pipeline = path.strip_prefix("/v4/pipelines/").and_then(|rest| rest.split('/').next());
+    match pipeline {
+        Some(id) if !id.is_empty() => format!("sdtoken list --pipeline {id}"),
+        _ => "sdtoken list".to_string(),
     }
 }
 
@@ -120,6 +144,21 @@ mod tests {
         for (code, message, expected) in cases {
             assert_eq!(status(code, message).exit_code(), expected, "{code} {message}");
         }
+    }
+
+    #[test]
+    fn hint_names_pipeline_list() {
+        let conflict = |path: &str| ApiError::Status {
+            method: "POST".into(),
+            path: path.into(),
+            status: 409,
+            reason: "Conflict".into(),
+            message: "Token deploy already exists".into(),
+        };
+        let pipeline = conflict("/v4/pipelines/42/tokens").hint().unwrap();
+        assert!(pipeline.contains("`sdtoken list --pipeline 42`"), "{pipeline}");
+        let user = conflict("/v4/tokens").hint().unwrap();
+        assert!(user.contains("`sdtoken list`"), "{user}");
     }
 
     #[test]

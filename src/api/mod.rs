@@ -51,7 +51,7 @@ impl Reply {
         serde_json::from_slice(&self.body).map_err(|e| ApiError::InvalidResponse {
             method: self.method.clone(),
             path: self.path.clone(),
-            detail: format!("the body is not the expected JSON ({e})"),
+            detail: format!("the body is not the expected JSON ({})", without_quoted_values(&e.to_string())),
         })
     }
 }
@@ -105,8 +105,13 @@ impl Client {
             let request = self.build(method.clone(), &url, bearer, body);
             let started = Instant::now();
             let outcome = request.send();
-            let wait = match self.interpret(outcome, &method, &url, &shown_path, started) {
+            let wait = match self.interpret(outcome, &method, &url, &shown_path, started, bearer) {
                 Ok(reply) => return Ok(reply),
+                Err((err, _)) if attempt > 1 && method == Method::DELETE && err.status() == Some(404) => {
+                    // The earlier attempt may have deleted it before its reply was lost.
+                    tracing::info!("{method} {shown_path} returned 404 on attempt {attempt}; counting it as deleted");
+                    return Ok(Reply { body: Vec::new(), method: method.to_string(), path: shown_path });
+                }
                 // The first attempt may have deleted the resource before its reply was lost.
                 Err((err, _)) if method == Method::DELETE && attempt > 1 && err.status() == Some(404) => {
                     tracing::info!("{method} {shown_path}: already gone after a retry; counted as deleted");
@@ -149,6 +154,7 @@ impl Client {
         url: &str,
         path: &str,
         started: Instant,
+        bearer: Option<&Secret>,
     ) -> Result<Reply, (ApiError, Option<Duration>)> {
         let response = match outcome {
             Ok(response) => response,
@@ -162,7 +168,7 @@ impl Client {
         let status = response.status().as_u16();
         self.record_clock(response.headers());
         tracing::debug!("{method} {path} -> {status} in {} ms", started.elapsed().as_millis());
-        log_headers(response.headers());
+        log_headers(response.headers(), bearer);
         let headers = response.headers().clone();
         let body = response.bytes().map(|b| b.to_vec()).map_err(|e| {
             let detail = describe_transport_error(&e);
@@ -176,7 +182,7 @@ impl Client {
             429 => retry_after(&headers),
             _ => None,
         };
-        Err((status_error(method, path, status, &body), wait))
+        Err((redact(status_error(method, path, status, &body), bearer), wait))
     }
 
     fn record_clock(&self, headers: &HeaderMap) {
@@ -221,6 +227,24 @@ fn status_error(method: &Method, path: &str, status: u16, body: &[u8]) -> ApiErr
     ApiError::Status { method: method.to_string(), path: path.to_string(), status, reason, message }
 }
 
+/// A serde_json error message with quoted input values removed: `invalid type:
+/// string "…"` would otherwise repeat part of a body that may hold a token.
+fn without_quoted_values(message: &str) -> String {
+    let mut shown = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !quoted {
+                shown.push_str("\"…\"");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
 /// The first line of a non-JSON body, shortened and without control characters.
 fn summarize_body(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
@@ -251,13 +275,30 @@ fn describe_transport_error(err: &reqwest::Error) -> String {
     }
 }
 
-fn log_headers(headers: &HeaderMap) {
+/// Replaces the request's own credential in a server's error text. A proxy or
+/// gateway may echo the `Authorization` header back in its error body.
+fn redact(err: ApiError, bearer: Option<&Secret>) -> ApiError {
+    let Some(secret) = bearer.filter(|s| !s.is_empty()) else { return err };
+    let clean = |text: String| text.replace(secret.expose(), "<redacted>");
+    match err {
+        ApiError::Status { method, path, status, reason, message } => {
+            ApiError::Status { method, path, status, reason: clean(reason), message: clean(message) }
+        }
+        other => other,
+    }
+}
+
+/// Logs the response headers at trace level. `Set-Cookie`, `Authorization` and any
+/// value that contains the request's credential are redacted.
+fn log_headers(headers: &HeaderMap, bearer: Option<&Secret>) {
     if tracing::enabled!(tracing::Level::TRACE) {
+        let echoes = |text: &str| bearer.is_some_and(|s| !s.is_empty() && text.contains(s.expose()));
         for (name, value) in headers {
-            let shown = if value.is_sensitive() || name == AUTHORIZATION || name == "set-cookie" {
+            let text = value.to_str().unwrap_or("<binary>");
+            let shown = if value.is_sensitive() || name == AUTHORIZATION || name == "set-cookie" || echoes(text) {
                 "<redacted>"
             } else {
-                value.to_str().unwrap_or("<binary>")
+                text
             };
             tracing::trace!("< {name}: {shown}");
         }
@@ -288,6 +329,67 @@ mod tests {
     fn status_error_summarizes_html_body() {
         let err = status_error(&Method::GET, "/v4/tokens", 502, b"<html>Bad gateway</html>\nmore");
         assert_eq!(err.message(), "<html>Bad gateway</html>");
+    }
+
+    /// Serves one canned HTTP response per connection, in order, on a loopback port.
+    fn serve(responses: Vec<&'static str>) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for response in responses {
+                let (mut stream, _) = listener.accept().unwrap();
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let n = stream.read(&mut buffer).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    request.extend_from_slice(&buffer[..n]);
+                }
+                stream.write_all(response.as_bytes()).unwrap();
+            }
+        });
+        url
+    }
+
+    const UNAVAILABLE: &str = "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+    const NOT_FOUND: &str = "HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: 71\r\nconnection: close\r\n\r\n{\"statusCode\":404,\"error\":\"Not Found\",\"message\":\"Token does not exist\"}";
+
+    fn delete(url: &str) -> Result<Reply, ApiError> {
+        let client = Client::new(ApiUrl::parse(url).unwrap(), Duration::from_secs(5), None).unwrap();
+        client.send(Method::DELETE, "tokens/5", None, None, Retry::Idempotent)
+    }
+
+    #[test]
+    fn delete_retry_finding_404_succeeds() {
+        let url = serve(vec![UNAVAILABLE, NOT_FOUND]);
+        assert!(delete(&url).is_ok());
+    }
+
+    #[test]
+    fn delete_first_404_fails() {
+        let url = serve(vec![NOT_FOUND]);
+        assert_eq!(delete(&url).err().and_then(|e| e.status()), Some(404));
+    }
+
+    #[test]
+    fn redact_removes_echoed_credential() {
+        let secret = Secret::new("canary-3f9a1c");
+        let body = br#"{"statusCode":401,"error":"Unauthorized canary-3f9a1c","message":"Bad token Bearer canary-3f9a1c"}"#;
+        let err = redact(status_error(&Method::GET, "/v4/auth/token", 401, body), Some(&secret));
+        let shown = err.to_string();
+        assert!(!shown.contains("canary-3f9a1c"), "{shown}");
+        assert!(shown.contains("Bearer <redacted>"), "{shown}");
+    }
+
+    #[test]
+    fn json_error_detail_hides_quoted_values() {
+        let err = serde_json::from_str::<u64>(r#""canary-3f9a1c""#).unwrap_err();
+        let shown = without_quoted_values(&err.to_string());
+        assert!(!shown.contains("canary"), "{shown}");
+        assert!(shown.starts_with("invalid type: string"), "{shown}");
     }
 
     #[test]

@@ -81,9 +81,17 @@ impl WithValue {
     }
 }
 
+/// Lists the owner's tokens. The server leaves `pipelineId` out of list
+/// items, so pipeline tokens get it from `owner`.
 pub fn list(session: &Session, owner: Owner) -> anyhow::Result<Vec<Token>> {
     let reply = session.send(Method::GET, &owner.collection(), None, Retry::Idempotent)?;
-    Ok(reply.json()?)
+    let mut tokens: Vec<Token> = reply.json()?;
+    if let Owner::Pipeline(id) = owner {
+        for token in &mut tokens {
+            token.pipeline_id.get_or_insert(id);
+        }
+    }
+    Ok(tokens)
 }
 
 pub fn create(session: &Session, owner: Owner, name: &str, description: Option<&str>) -> anyhow::Result<WithValue> {

@@ -52,11 +52,14 @@ impl JwtCache {
 
     /// A cached JWT that stays valid for longer than `min_ttl`. Unreadable or
     /// undecodable entries count as missing and are replaced by the next `put`.
+    /// A miss in one store falls through to the next, because `put` writes to
+    /// the next store when the first one rejects the write (a kernel keyring
+    /// over its quota, or one without write permission).
     pub fn get(&self, min_ttl: Duration) -> Option<Jwt> {
         for store in &self.candidates {
             match store.get(&self.key) {
                 Ok(Some(token)) => return usable(Jwt::decode(token).ok(), min_ttl),
-                Ok(None) => return None,
+                Ok(None) => {}
                 Err(e) => tracing::info!("JWT cache: {} failed, trying the next store: {e}", store.describe()),
             }
         }

@@ -95,13 +95,16 @@ pub fn resolve(settings: &Settings, stores: &Stores, look_in_store: bool) -> any
         })?;
         let stale = jwt.claims.expires_within(settings.min_ttl);
         if stale && !settings.in_build && stored_exists() {
+            let left = jwt.claims.seconds_left();
+            let state = if left <= 0 { "has expired".to_string() } else { format!("expires in {left} s, within --min-ttl") };
             crate::output::warn(&format!(
-                "skipping `SD_TOKEN`: it {} (probably left over from `sdtoken env`); using the stored token instead",
-                if jwt.claims.seconds_left() <= 0 { "has expired".to_string() } else { format!("expires in {} s", jwt.claims.seconds_left()) }
+                "skipping `SD_TOKEN`: it {state} (probably left over from `sdtoken env`); using the stored token instead"
             ));
             shadowed.push(Source::EnvJwt);
         } else {
-            if look_in_store && stored_exists() {
+            // Inside a build the build token always wins and no store is touched,
+            // so a stored token is not looked for there.
+            if look_in_store && !settings.in_build && stored_exists() {
                 shadowed.push(stored_source(settings));
             }
             return Ok(Resolved { credential: Credential::Jwt { jwt, source: Source::EnvJwt }, shadowed });

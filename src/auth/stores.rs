@@ -11,7 +11,7 @@ use crate::store::{self, SecretStore, StoreError, StoreKind};
 pub struct Stores {
     token_kind: StoreKind,
     budget: Duration,
-    token: OnceCell<Result<Arc<dyn SecretStore>, String>>,
+    token: OnceCell<Result<Arc<dyn SecretStore>, StoreError>>,
     keyutils: OnceCell<Option<Arc<dyn SecretStore>>>,
 }
 
@@ -30,8 +30,7 @@ impl Stores {
 
     /// The store of the context's API token; opening errors are kept and repeated.
     pub fn token_store(&self) -> Result<Arc<dyn SecretStore>, StoreError> {
-        let opened = self.token.get_or_init(|| store::open(self.token_kind, self.budget).map_err(|e| e.to_string()));
-        opened.clone().map_err(|detail| StoreError::Unavailable { store: self.token_kind.to_string(), detail })
+        self.token.get_or_init(|| store::open(self.token_kind, self.budget)).clone()
     }
 
     /// The stores the JWT cache may use, best first: the file store with the

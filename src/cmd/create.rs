@@ -15,7 +15,9 @@ pub fn run(args: CreateArgs, settings: &Settings) -> anyhow::Result<i32> {
         super::refresh::check_save_target(settings, owner)?;
     }
 
-    let (session, stores, _shadowed) = super::session(settings)?;
+    let acting = super::refresh::acting_settings(settings, owner, args.save);
+
+    let (session, stores, _shadowed) = super::session(&acting)?;
     let created = tokens::create(&session, owner, &args.name, args.description.as_deref())?;
     crate::output::notice(&format!(
         "Created token {} (`{}`) in {}. Its value is shown only now.",
@@ -25,7 +27,7 @@ pub fn run(args: CreateArgs, settings: &Settings) -> anyhow::Result<i32> {
     ));
     super::refresh::print_value(settings, &created);
     if args.save {
-        super::refresh::save(settings, &stores, &created.value)?;
+        super::refresh::save(settings, &acting.api_url, &stores, &created.value)?;
     }
     Ok(0)
 }

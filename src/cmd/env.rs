@@ -1,13 +1,13 @@
 //! `sdtoken env`: print `SD_API_URL` and `SD_TOKEN` assignments for the shell.
+//! Nothing reaches stdout unless every step succeeded, so `out=$(sdtoken env)`
+//! followed by a status check never evaluates half an output.
 
 use crate::cli::EnvArgs;
 use crate::settings::Settings;
 
 pub fn run(args: EnvArgs, settings: &Settings) -> anyhow::Result<i32> {
     let shell = args.shell.unwrap_or_else(|| crate::shell::detect(std::env::var("SHELL").ok().as_deref()));
-    let token_var = super::exec::token_variable(&args.target)?;
-    let (session, _stores, _shadowed) = super::session(settings)?;
-    super::exec::check_build_token(settings, &session, &args.target)?;
+    let (session, token_var) = super::exec::prepare(settings, &args.target)?;
     let jwt = session.jwt()?;
 
     let url = settings.api_url.v4();

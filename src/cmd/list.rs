@@ -16,7 +16,11 @@ pub fn run(args: ListArgs, settings: &Settings) -> anyhow::Result<i32> {
         return Ok(0);
     }
     if list.is_empty() {
-        crate::output::notice(&format!("No tokens: {} is empty. Create one with `sdtoken create NAME`.", owner.describe()));
+        let (empty, create) = match owner {
+            tokens::Owner::User => ("You have no user tokens.".to_string(), "sdtoken create NAME".to_string()),
+            tokens::Owner::Pipeline(id) => (format!("Pipeline {id} has no tokens."), format!("sdtoken create NAME --pipeline {id}")),
+        };
+        crate::output::notice(&format!("{empty} Create one with `{create}`."));
         return Ok(0);
     }
     let rows = list

@@ -56,7 +56,8 @@ fn read_token(args: &LoginArgs, settings: &Settings) -> anyhow::Result<Secret> {
         let text = dialoguer::Password::new().with_prompt("API token").interact().map_err(super::prompt_error)?;
         Secret::new(text)
     } else {
-        return Err(CliError::usage("no terminal to prompt for the API token")
+        let why = if settings.no_input { "`--no-input` forbids the prompt" } else { "there is no terminal to prompt on" };
+        return Err(CliError::usage(format!("the API token is needed, and {why}"))
             .with_hint("pass the token on stdin: `printf %s \"$TOKEN\" | sdtoken login --with-token`")
             .into());
     };
@@ -115,7 +116,7 @@ fn report(settings: &Settings, jwt: &Jwt, store: &dyn crate::store::SecretStore,
         StoreKind::File => "plaintext, mode 0600: anyone who can read the file can use the token",
     };
     crate::output::notice(&format!(
-        "Logged in to {} as {who} ({}).\nThe API token is stored in the {} ({durability}) for context `{}`.",
+        "Logged in to {} as {who} with {}.\nThe API token is stored in the {} ({durability}) for context `{}`.",
         settings.api_url,
         jwt.claims.scope().describe(),
         store.describe(),

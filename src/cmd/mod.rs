@@ -128,7 +128,10 @@ pub fn find_token(session: &Session, owner: Owner, text: &str, by_name: bool) ->
     let matches: Vec<Token> = tokens::list(session, owner)?.into_iter().filter(|t| t.name == text).collect();
     match matches.as_slice() {
         [] => Err(CliError::new(ExitCode::NotFound, format!("no token named `{text}` among {}", owner.describe()))
-            .with_hint("see the names with `sdtoken list`")
+            .with_hint(match owner {
+                Owner::User => "see the names with `sdtoken list`".to_string(),
+                Owner::Pipeline(id) => format!("see the names with `sdtoken list --pipeline {id}`"),
+            })
             .into()),
         [token] => Ok(TokenRef { id: token.id, name: Some(token.name.clone()) }),
         several => {
@@ -162,8 +165,9 @@ pub fn confirm(settings: &Settings, question: &str, yes: bool) -> anyhow::Result
         return Ok(());
     }
     if !settings.interactive {
-        return Err(CliError::usage(format!("{question}: confirmation needed, and there is no terminal to ask on"))
-            .with_hint("pass `--yes` to confirm")
+        let why = if settings.no_input { "`--no-input` forbids prompts" } else { "there is no terminal to ask on" };
+        return Err(CliError::usage(format!("confirmation needed, and {why}"))
+            .with_hint("pass `--yes` to confirm; nothing was changed")
             .into());
     }
     let answer = dialoguer::Confirm::new().with_prompt(question).default(false).interact().map_err(prompt_error)?;

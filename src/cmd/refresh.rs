@@ -3,6 +3,7 @@
 
 use anyhow::Context as _;
 
+use crate::api::ApiUrl;
 use crate::api::tokens::{self, Owner, WithValue};
 use crate::auth::{self, JwtCache, Stores};
 use crate::cli::RefreshArgs;
@@ -35,7 +36,7 @@ pub fn run(args: RefreshArgs, settings: &Settings) -> anyhow::Result<i32> {
     ));
     print_value(settings, &refreshed);
     if args.save {
-        save(settings, &stores, &refreshed.value)?;
+        save(settings, &acting.api_url, &stores, &refreshed.value)?;
     }
     Ok(0)
 }
@@ -98,8 +99,10 @@ pub fn forget_cached_jwts(settings: &Settings, stores: &Stores) {
     }
 }
 
-/// Stores `value` as the API token of `settings.context` (`--save`).
-pub fn save(settings: &Settings, stores: &Stores, value: &Secret) -> anyhow::Result<()> {
+/// Stores `value` as the API token of `settings.context` (`--save`), bound to
+/// `url`, the server that issued it. The target context may not exist yet, and
+/// then `settings.api_url` is only the default, so the URL is passed in.
+pub fn save(settings: &Settings, url: &ApiUrl, stores: &Stores, value: &Secret) -> anyhow::Result<()> {
     let kind = settings.token_store_kind()?;
     let target_stores;
     let stores = if kind == stores.token_kind() {
@@ -115,7 +118,9 @@ pub fn save(settings: &Settings, stores: &Stores, value: &Secret) -> anyhow::Res
         .set(&key, value)
         .with_context(|| format!("the new value was printed above but could not be saved in the {}", store.describe()))?;
     if let Some(previous) = previous {
-        JwtCache::new(stores.cache_candidates(), auth::fingerprint(&settings.api_url, &previous)).remove();
+        let previous_url = settings.context_config().and_then(|c| ApiUrl::parse(&c.api_url).ok());
+        let previous_url = previous_url.as_ref().unwrap_or(url);
+        JwtCache::new(stores.cache_candidates(), auth::fingerprint(previous_url, &previous)).remove();
     }
     settings.config_file.update(|config| {
         let entry = config.contexts.entry(settings.context.clone()).or_insert_with(|| ContextConfig {
@@ -123,7 +128,7 @@ pub fn save(settings: &Settings, stores: &Stores, value: &Secret) -> anyhow::Res
             store: None,
             unknown: Default::default(),
         });
-        entry.api_url = settings.api_url.to_string();
+        entry.api_url = url.to_string();
         entry.store = Some(kind);
         if config.current_context.is_none() {
             config.current_context = Some(settings.context.clone());

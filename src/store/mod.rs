@@ -78,7 +78,7 @@ impl FromStr for StoreKind {
 }
 
 /// A failure of a secret store. Never carries a secret.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("the {store} is unavailable: {detail}")]
     Unavailable { store: String, detail: String },
@@ -86,6 +86,9 @@ pub enum StoreError {
     TimedOut { store: String, secs: u64 },
     #[error("the entry `{account}` in the {store} is unreadable: {detail}")]
     Corrupt { store: String, account: String, detail: String },
+    /// The whole secrets file is unreadable; it is never rewritten in this state.
+    #[error("the secrets file `{path}` is unreadable: {detail}")]
+    CorruptFile { path: String, detail: String },
 }
 
 impl StoreError {
@@ -93,6 +96,10 @@ impl StoreError {
     pub fn hint(&self) -> String {
         match self {
             StoreError::Corrupt { .. } => "log in again with `sdtoken login` to replace the entry".to_string(),
+            StoreError::CorruptFile { path, .. } => format!(
+                "fix the file or move it away (`mv {path} {path}.bad`), then log in again; \
+                 sdtoken does not overwrite a secrets file it cannot read"
+            ),
             _ => "unlock or start the keyring (on Linux a Secret Service such as gnome-keyring or KeePassXC), \
                   or choose another store at login: `--store keyutils` (volatile, gone at reboot) or \
                   `--store file` (plaintext, mode 0600); or pass the token in `SD_API_TOKEN`"

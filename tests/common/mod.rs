@@ -247,3 +247,58 @@ impl Run {
         self.expect_code(0)
     }
 }
+
+/// `tests/sdapi/count-proxy.py` in front of the local API on a port of its own,
+/// so one test can have several servers (URLs) backed by the same API. The log
+/// has one `METHOD PATH STATUS` line per request.
+pub struct CountingProxy {
+    child: std::process::Child,
+    pub url: String,
+    log: PathBuf,
+}
+
+impl CountingProxy {
+    /// Starts a proxy that logs to `log`; retries with another port if one is taken meanwhile.
+    pub fn start(log: PathBuf) -> CountingProxy {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdapi/count-proxy.py");
+        std::fs::write(&log, "").unwrap();
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let mut child = std::process::Command::new("python3")
+                .arg(&script)
+                .arg(port.to_string())
+                .arg(&sdapi().url)
+                .arg(&log)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("python3 runs count-proxy.py");
+            for _ in 0..400 {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return CountingProxy { child, url: format!("http://127.0.0.1:{port}"), log };
+                }
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("count-proxy.py did not start");
+    }
+
+    /// Every request so far, one `METHOD PATH STATUS` line each.
+    pub fn requests(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log).unwrap().lines().map(str::to_string).collect()
+    }
+}
+
+impl Drop for CountingProxy {
+    fn drop(&mut self) {
+        // Child::kill signals this proxy's own PID.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
