@@ -68,8 +68,11 @@ impl ConfigFile {
             Err(e) => return Err(e).with_context(|| format!("failed to read `{}`", self.path.display())),
         };
         let config: Config = toml::from_str(&text).map_err(|e| {
-            CliError::new(ExitCode::Failure, format!("the config file `{}` is malformed: {}", self.path.display(), e.message().trim()))
-                .with_hint("fix or move the file; sdtoken does not overwrite a malformed config")
+            CliError::new(
+                ExitCode::Failure,
+                format!("the config file `{}` is malformed: {}", self.path.display(), e.message().trim()),
+            )
+            .with_hint("fix or move the file; sdtoken does not overwrite a malformed config")
         })?;
         warn_unknown_keys(&config, &self.path);
         Ok(config)
@@ -98,11 +101,7 @@ fn warn_unknown_keys(config: &Config, path: &Path) {
         keys.extend(context.unknown.keys().map(|k| format!("contexts.{name}.{k}")));
     }
     if !keys.is_empty() && !WARNED.swap(true, Ordering::Relaxed) {
-        crate::output::warn(&format!(
-            "`{}` has unknown keys, kept as they are: {}",
-            path.display(),
-            keys.join(", ")
-        ));
+        crate::output::warn(&format!("`{}` has unknown keys, kept as they are: {}", path.display(), keys.join(", ")));
     }
 }
 

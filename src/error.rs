@@ -103,8 +103,7 @@ mod tests {
 
     #[test]
     fn classify_finds_typed_error_below_context() {
-        let err: anyhow::Result<()> =
-            Err(CliError::usage("bad name").with_hint("use a shorter name").into());
+        let err: anyhow::Result<()> = Err(CliError::usage("bad name").with_hint("use a shorter name").into());
         let err = err.context("failed to create token").unwrap_err();
         let (code, hint) = classify(&err);
         assert_eq!(code, ExitCode::Usage);

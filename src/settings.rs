@@ -111,7 +111,9 @@ impl Settings {
             return Ok(kind);
         }
         match std::env::var("SDTOKEN_STORE").ok().filter(|v| !v.is_empty()) {
-            Some(text) => text.parse().map_err(|e: String| crate::error::CliError::usage(format!("SDTOKEN_STORE: {e}")).into()),
+            Some(text) => {
+                text.parse().map_err(|e: String| crate::error::CliError::usage(format!("SDTOKEN_STORE: {e}")).into())
+            }
             None => Ok(StoreKind::Keyring),
         }
     }

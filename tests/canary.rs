@@ -53,8 +53,8 @@ enum Credential {
     StoredAndCached,
 }
 
-/// Every command that can fail on the server side, with the exit code expected
-/// when the server fails with `failure`. Commands that need no request with
+/// Lists every command that can fail on the server side, with the exit code
+/// expected when the server fails with `failure`. Commands that need no request with
 /// this credential succeed.
 fn failing_cases(credential: Credential, failure: i32) -> Vec<Case> {
     // An exchange is needed unless the credential is a JWT or one is cached.
@@ -108,7 +108,11 @@ impl Canary {
         if case.prints_secret && case.code == 0 {
             self.learn_from_stdout(&run.stdout);
         }
-        self.runs.push((label, Run { code: run.code, stdout: run.stdout.clone(), stderr: run.stderr.clone() }, case.prints_secret));
+        self.runs.push((
+            label,
+            Run { code: run.code, stdout: run.stdout.clone(), stderr: run.stderr.clone() },
+            case.prints_secret,
+        ));
         run
     }
 
@@ -125,7 +129,10 @@ impl Canary {
     }
 
     fn mask(&self, text: &str) -> String {
-        self.secrets.iter().enumerate().fold(text.to_string(), |t, (i, s)| t.replace(s.as_str(), &format!("<SECRET {i}>")))
+        self.secrets
+            .iter()
+            .enumerate()
+            .fold(text.to_string(), |t, (i, s)| t.replace(s.as_str(), &format!("<SECRET {i}>")))
     }
 
     /// Checks every recorded run against every secret learned in the test.
@@ -143,7 +150,11 @@ impl Canary {
         for (i, secret) in self.secrets.iter().enumerate() {
             assert!(!text.contains(secret.as_str()), "{label}: secret {i} is on {stream}:\n{}", self.mask(text));
         }
-        assert!(!text.contains(JWT_PREFIX), "{label}: something shaped like a JWT is on {stream}:\n{}", self.mask(text));
+        assert!(
+            !text.contains(JWT_PREFIX),
+            "{label}: something shaped like a JWT is on {stream}:\n{}",
+            self.mask(text)
+        );
     }
 
     /// Asserts that the `-vvv` request log shows the `Authorization` header redacted.
@@ -160,7 +171,7 @@ impl Canary {
     }
 }
 
-/// A new user API token and a JWT exchanged for it.
+/// Creates a user API token and exchanges it for a JWT.
 fn canary_token() -> (String, String) {
     let token = sdapi().create_user_token(&sdapi().user_jwt, &unique_name("canary")).1;
     let reply = common::http()
@@ -173,7 +184,7 @@ fn canary_token() -> (String, String) {
     (token, jwt)
 }
 
-/// A 43-character API token that the server never issued.
+/// Makes up a 43-character API token that the server never issued.
 fn wrong_token() -> String {
     format!("canaryWrong{:032}", common::next_id())
 }
@@ -186,8 +197,8 @@ fn jwt_account(url: &str, token: &str) -> String {
     format!("jwt/{hex}")
 }
 
-/// A file-store sandbox whose context `default` points at `url`, with `token`
-/// stored and, when given, `jwt` cached for it.
+/// Writes a file-store setup whose context `default` points at `url`, with
+/// `token` stored and, when given, `jwt` cached for it.
 fn seed_stored(sandbox: &Sandbox, url: &str, token: &str, jwt: Option<&str>) {
     let config = sandbox.path("config/sdtoken");
     fs::create_dir_all(&config).unwrap();
@@ -202,7 +213,7 @@ fn seed_stored(sandbox: &Sandbox, url: &str, token: &str, jwt: Option<&str>) {
     fs::write(data.join("secrets.json"), serde_json::json!({ "entries": entries }).to_string()).unwrap();
 }
 
-/// A sandbox for `credential` against `url`.
+/// Creates a sandbox that uses `credential` against `url`.
 fn sandbox_for(credential: Credential, url: &str, token: &str, jwt: &str) -> Sandbox {
     let mut sandbox = Sandbox::new();
     match credential {
@@ -241,7 +252,7 @@ fn check_failing_server(label: &str, url: &str, failure: i32, extra_secrets: &[&
 
 // --- success paths --------------------------------------------------------------------
 
-/// Every command on its success path with the token stored in `store`.
+/// Runs every command on its success path with the token stored in `store`.
 fn check_success_stored(store: &str) {
     let (token, jwt) = canary_token();
     let mut canary = Canary::new(&[&token, &jwt]);
@@ -344,9 +355,9 @@ fn canary_connection_refused() {
 fn canary_server_500() {
     let server = httpmock::MockServer::start();
     server.mock(|_when, then| {
-        then.status(500)
-            .header("content-type", "application/json")
-            .body(r#"{"statusCode":500,"error":"Internal Server Error","message":"An internal server error occurred"}"#);
+        then.status(500).header("content-type", "application/json").body(
+            r#"{"statusCode":500,"error":"Internal Server Error","message":"An internal server error occurred"}"#,
+        );
     });
     check_failing_server("server 500", &server.base_url(), SERVER, &[]);
 }

@@ -69,42 +69,82 @@ fn config_dir_env_overrides_xdg() {
     assert!(!config_path(&sandbox).exists(), "the XDG config was written despite SDTOKEN_CONFIG_DIR");
 }
 
+/// Starts a loopback HTTP server that keeps every request waiting until `count`
+/// have arrived, then sends `body` to all of them at once, so the clients go on at the same moment.
+fn barrier_server(count: usize, body: String) -> (String, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let handle = std::thread::spawn(move || {
+        let mut waiting = Vec::new();
+        for stream in listener.incoming().take(count) {
+            let mut stream = stream.unwrap();
+            read_request_head(&mut stream);
+            waiting.push(stream);
+        }
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        for mut stream in waiting {
+            stream.write_all(response.as_bytes()).unwrap();
+        }
+    });
+    (url, handle)
+}
+
+fn read_request_head(stream: &mut std::net::TcpStream) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match std::io::Read::read(stream, &mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+}
+
+/// Starts `sdtoken login --with-token` for `context`, writing `token` to its stdin.
+fn spawn_login(sandbox: &Sandbox, context: &str, url: &str, token: &str) -> std::process::Child {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sdtoken"))
+        .env_clear()
+        .envs(sandbox.env.iter().map(|(k, v)| (k, v)))
+        .args(["login", "--with-token", "--context", context, "--api-url", url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(token.as_bytes()).unwrap();
+    child
+}
+
 #[test]
 fn concurrent_logins_into_two_contexts_both_land() {
     let sandbox = Sandbox::new();
-    let tokens = [new_token("ctx-race-a"), new_token("ctx-race-b")];
-    for round in 0..6 {
+    let body = serde_json::json!({ "token": sdapi().mint(&["user", &sdapi().user]) }).to_string();
+    for round in 0..8 {
+        // Both exchanges are answered at the same moment, so both logins then
+        // store their token and update config.toml at the same time.
+        let (url, server) = barrier_server(2, body.clone());
         let names = [format!("a{round}"), format!("b{round}")];
-        let children: Vec<_> = names
-            .iter()
-            .zip(&tokens)
-            .map(|(name, token)| {
-                let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sdtoken"))
-                    .env_clear()
-                    .envs(sandbox.env.iter().map(|(k, v)| (k, v)))
-                    .args(["login", "--with-token", "--context", name, "--api-url", &sdapi().url])
-                    .stdin(Stdio::piped())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap();
-                child.stdin.take().unwrap().write_all(token.as_bytes()).unwrap();
-                child
-            })
-            .collect();
+        let children: Vec<_> =
+            names.iter().map(|name| spawn_login(&sandbox, name, &url, &format!("token-{name}"))).collect();
         for child in children {
             Run::from(child.wait_with_output().unwrap()).success();
         }
+        server.join().unwrap();
         let config = config_text(&sandbox);
         for name in &names {
             assert!(config.contains(&format!("[contexts.{name}]")), "round {round}: `{name}` is missing:\n{config}");
         }
     }
-    let listed: Vec<String> = context_list(&sandbox).iter().map(|c| c["name"].as_str().unwrap().to_string()).collect();
-    assert_eq!(listed.len(), 12, "{listed:?}");
-    // Both tokens landed in the secrets file as well: each context exchanges.
-    for name in ["a5", "b5"] {
-        sandbox.run(&["exchange", "--context", name, "--no-cache"], "").success();
+    assert_eq!(context_list(&sandbox).len(), 16);
+    // The tokens landed in the secrets file as well.
+    let secrets = std::fs::read_to_string(sandbox.path("data/sdtoken/secrets.json")).unwrap();
+    for round in 0..8 {
+        for name in [format!("a{round}"), format!("b{round}")] {
+            assert!(secrets.contains(&format!("\"api-token/{name}\": \"token-{name}\"")), "{name}: {secrets}");
+        }
     }
 }
 
@@ -155,7 +195,8 @@ fn context_flag_and_env_select_context() {
     login(&sandbox, "one", &sdapi().url, &token).success();
     login(&sandbox, "two", &sdapi().url, &token).success();
 
-    let by_flag: Value = serde_json::from_str(&sandbox.run(&["status", "--json", "--context", "two"], "").stdout).unwrap();
+    let by_flag: Value =
+        serde_json::from_str(&sandbox.run(&["status", "--json", "--context", "two"], "").stdout).unwrap();
     assert_eq!(by_flag["context"], "two");
     let by_env: Value =
         serde_json::from_str(&run_with(&sandbox, &[("SDTOKEN_CONTEXT", "two")], &["status", "--json"]).stdout).unwrap();

@@ -45,17 +45,17 @@ fn read_only_session_keyring() -> Vec<String> {
         .to_vec()
 }
 
-/// A new user API token of the seeded user.
+/// Creates a user API token of the seeded user.
 fn user_token(prefix: &str) -> String {
     sdapi().create_user_token(&sdapi().user_jwt, &unique_name(prefix)).1
 }
 
-/// A new user API token of the seeded read-only user, a different identity.
+/// Creates a user API token of the seeded read-only user, a different identity.
 fn readonly_token(prefix: &str) -> String {
     sdapi().create_user_token(&sdapi().readonly_jwt, &unique_name(prefix)).1
 }
 
-/// The claims of a JWT, decoded without verification.
+/// Decodes the claims of a JWT without verifying it.
 fn claims(jwt: &str) -> Value {
     let payload = jwt.trim().split('.').nth(1).unwrap_or_else(|| panic!("not a JWT: {jwt:.12}…"));
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url payload");
@@ -81,7 +81,7 @@ fn run_wrapped(sandbox: &Sandbox, wrapper: &[String], args: &[&str], stdin: &str
     Run::from(command.write_stdin(stdin).output().unwrap())
 }
 
-/// True when the kernel keyring holds a sdtoken entry for `account`, in the
+/// True when the kernel keyring contains a sdtoken entry for `account`, in the
 /// session keyring or in the per-user persistent keyring.
 fn keyutils_has(account: &str) -> bool {
     let description = format!("keyring:{account}@sdtoken");
@@ -89,7 +89,7 @@ fn keyutils_has(account: &str) -> bool {
     Command::new("sh").args(["-c", script, &description]).status().unwrap().success()
 }
 
-/// True when the user-session keyring itself (not a keyring linked to it) holds the entry.
+/// True when the user-session keyring itself (not a keyring linked to it) contains the entry.
 fn user_session_keyring_has(account: &str) -> bool {
     let description = format!("keyring:{account}@sdtoken");
     let listing = Command::new("keyctl").args(["rlist", "@us"]).output().unwrap();
@@ -99,7 +99,7 @@ fn user_session_keyring_has(account: &str) -> bool {
     })
 }
 
-/// The `secret-tool search --all service sdtoken` entries for `account`.
+/// True when `secret-tool search --all service sdtoken` lists an entry for `account`.
 fn secret_service_has(account: &str) -> bool {
     let out = Command::new("secret-tool")
         .args(["search", "--all", "service", "sdtoken", "username", account])
@@ -109,7 +109,7 @@ fn secret_service_has(account: &str) -> bool {
     String::from_utf8_lossy(&out.stderr).contains(&format!("attribute.username = {account}\n"))
 }
 
-/// A sandbox that talks to the suite's Secret Service.
+/// Creates a sandbox that uses the suite's Secret Service.
 fn keyring_sandbox() -> Sandbox {
     let mut sandbox = Sandbox::bare();
     sandbox.with_session_bus();
@@ -191,7 +191,8 @@ fn env_store_choice_is_used_by_login() {
     let mut sandbox = Sandbox::bare();
     sandbox.set("SDTOKEN_STORE", "keyutils");
     let context = unique_name("envstore");
-    let run = sandbox.run(&["login", "--with-token", "--context", &context, "--api-url", &sdapi().url], &user_token("envstore"));
+    let run = sandbox
+        .run(&["login", "--with-token", "--context", &context, "--api-url", &sdapi().url], &user_token("envstore"));
     run.success();
     assert!(run.stderr.contains("keyutils"), "{}", run.stderr);
     assert!(run.stderr.contains("volatile"), "{}", run.stderr);
@@ -202,6 +203,31 @@ fn env_store_choice_is_used_by_login() {
     let status = status_json(&sandbox, &["--context", &context]);
     assert_eq!(status["store"]["kind"], "keyutils");
     assert_eq!(status["store"]["durability"], "volatile");
+    sandbox.run(&["logout", "--context", &context], "").success();
+}
+
+#[test]
+fn login_store_switch_removes_old_copy() {
+    let mut sandbox = Sandbox::bare();
+    let context = unique_name("switch");
+    let token = user_token("switch");
+    sandbox.run(&login_args(&context, "file"), &token).success();
+    let jwt_entry = jwt_account(&sdapi().url, &token);
+    assert!(secrets_json(&sandbox)["entries"][&jwt_entry].is_string());
+
+    let run = sandbox.run(&login_args(&context, "keyutils"), &token);
+    run.success();
+    assert!(run.stderr.contains("Removed the previous copy"), "{}", run.stderr);
+    let entries = &secrets_json(&sandbox)["entries"];
+    assert!(entries.get(format!("api-token/{context}")).is_none(), "the plaintext copy is still there: {entries}");
+    assert!(entries.get(&jwt_entry).is_none(), "the JWT cached beside the plaintext copy is still there");
+    assert_eq!(status_json(&sandbox, &["--context", &context])["store"]["kind"], "keyutils");
+
+    // Back to the file store: the kernel keyring copy goes.
+    sandbox.set("SDTOKEN_STORE", "file");
+    let run = sandbox.run(&["login", "--with-token", "--context", &context, "--api-url", &sdapi().url], &token);
+    run.success();
+    assert!(!keyutils_has(&format!("api-token/{context}")), "the kernel keyring copy is still there");
     sandbox.run(&["logout", "--context", &context], "").success();
 }
 
@@ -239,7 +265,7 @@ fn keyring_login_exchange_logout_across_processes() {
     sandbox.run(&login_args(&context, "keyring"), &token).success();
     eprintln!("login with the Secret Service took {} ms", started.elapsed().as_millis());
     assert!(secret_service_has(&account), "the API token is not in the Secret Service");
-    // The kernel keyring is usable here, so it holds the JWT cache.
+    // The kernel keyring is usable here, so the JWT cache is there.
     assert!(keyutils_has(&jwt_entry), "the JWT is not cached in the kernel keyring");
 
     let started = Instant::now();
@@ -370,7 +396,8 @@ fn file_store_concurrent_logins_all_land() {
     let children: Vec<Child> = contexts
         .iter()
         .map(|context| {
-            let mut child = spawn(&sandbox, &["login", "--with-token", "--context", context, "--api-url", &sdapi().url]);
+            let mut child =
+                spawn(&sandbox, &["login", "--with-token", "--context", context, "--api-url", &sdapi().url]);
             child.stdin.take().unwrap().write_all(token.as_bytes()).unwrap();
             child
         })
@@ -381,7 +408,8 @@ fn file_store_concurrent_logins_all_land() {
     }
 
     let secrets = secrets_json(&sandbox);
-    let config: toml::Table = toml::from_str(&fs::read_to_string(sandbox.path("config/sdtoken/config.toml")).unwrap()).unwrap();
+    let config: toml::Table =
+        toml::from_str(&fs::read_to_string(sandbox.path("config/sdtoken/config.toml")).unwrap()).unwrap();
     for context in &contexts {
         assert_eq!(secrets["entries"][format!("api-token/{context}")], token.as_str(), "{context} lost");
         assert!(config["contexts"].get(context.as_str()).is_some(), "{context} missing from config.toml");
@@ -461,13 +489,63 @@ fn keyring_without_dbus_fails_fast() {
     }
 }
 
+/// Listens on a Unix socket that accepts connections and never replies, like a
+/// hung D-Bus daemon. The listener thread ends with the test process.
+fn silent_bus(path: &Path) -> String {
+    let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    format!("unix:path={}", path.display())
+}
+
+#[test]
+fn keyring_that_never_answers_times_out() {
+    let mut sandbox = Sandbox::bare();
+    let address = silent_bus(&sandbox.path("silent-bus"));
+    sandbox.set("DBUS_SESSION_BUS_ADDRESS", &address);
+    write_config(&sandbox, "hung", "keyring");
+
+    for command in ["status", "exchange", "logout"] {
+        let started = Instant::now();
+        let run = sandbox.run(&[command], "");
+        eprintln!("{command} with a silent D-Bus exited {} after {} ms", run.code, started.elapsed().as_millis());
+        run.expect_code(3);
+        assert!(run.stderr.contains("did not answer within 3 s"), "{command}: {}", run.stderr);
+    }
+    let config = sandbox.path("config/sdtoken/config.toml");
+    let before = fs::read_to_string(&config).unwrap();
+    let run = sandbox.run(&login_args("hung", "keyring"), &user_token("hung"));
+    run.expect_code(3);
+    assert!(run.stderr.contains("did not answer within 3 s"), "login: {}", run.stderr);
+    assert_eq!(fs::read_to_string(&config).unwrap(), before, "login changed the config");
+
+    // An environment credential with a working kernel keyring never waits for the keyring.
+    sandbox.set("SD_API_TOKEN", &user_token("hungenv"));
+    for _ in 0..2 {
+        let run = sandbox.run(&["exchange", "-vv"], "");
+        run.success();
+        assert!(!run.stderr.contains("did not answer"), "exchange called the keyring: {}", run.stderr);
+    }
+}
+
 #[test]
 fn keyring_login_without_dbus_writes_nothing() {
     let mut sandbox = Sandbox::bare();
     sandbox.set("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
-    let run = sandbox.run(&login_args("nodbus", "keyring"), &user_token("nodbuslogin"));
+    let mut args = login_args("nodbus", "keyring");
+    args.push("-vv");
+    let run = sandbox.run(&args, &user_token("nodbuslogin"));
     run.expect_code(3);
     assert!(run.stderr.contains("--store file"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("/v4/auth/token"),
+        "login exchanged the token before opening the store: {}",
+        run.stderr
+    );
     assert!(!sandbox.path("config/sdtoken/config.toml").exists(), "login wrote a config without storing the token");
     assert!(!secrets_path(&sandbox).exists(), "login fell back to the file store");
 }
@@ -597,7 +675,12 @@ fn assert_single_flight(sandbox: &mut Sandbox, label: &str) {
     }
     let jwts: HashSet<String> = outputs.iter().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).collect();
     assert_eq!(jwts.len(), 1, "{label}: the processes printed {} different JWTs", jwts.len());
-    assert_eq!(proxy.requests("GET /v4/auth/token"), 1, "{label}: requests seen:\n{}", fs::read_to_string(&proxy.log).unwrap());
+    assert_eq!(
+        proxy.requests("GET /v4/auth/token"),
+        1,
+        "{label}: requests seen:\n{}",
+        fs::read_to_string(&proxy.log).unwrap()
+    );
 }
 
 #[test]

@@ -77,6 +77,9 @@ impl JwtCache {
                 Err(e) => tracing::info!("JWT cache: {} failed: {e}", store.describe()),
             }
         }
+        if !self.candidates.is_empty() {
+            tracing::info!("JWT cache: no store accepted the JWT; the next command exchanges the API token again");
+        }
     }
 
     /// Drops the cached JWT from every candidate store.

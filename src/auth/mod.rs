@@ -10,7 +10,7 @@ use crate::error::CliError;
 use crate::jwt::Jwt;
 use crate::secret::Secret;
 use crate::settings::Settings;
-use crate::store::Key;
+use crate::store::{Key, StoreError};
 
 pub use cache::{JwtCache, fingerprint};
 pub use session::Session;
@@ -151,8 +151,8 @@ pub fn check_stored_url(settings: &Settings) -> anyhow::Result<()> {
             settings.context, stored_url, settings.api_url
         ))
         .with_hint(format!(
-            "log in to {} with `sdtoken login --context NAME --api-url {}`, or unset `SD_API_URL`",
-            settings.api_url, settings.api_url
+            "log in to {} with `sdtoken login --context NAME --api-url {}`, or drop `--api-url` and `SD_API_URL` to use {}",
+            settings.api_url, settings.api_url, stored_url
         ))
         .into());
     }
@@ -166,6 +166,21 @@ fn load_stored_token(settings: &Settings, stores: &Stores) -> anyhow::Result<Sec
         Some(token) => Ok(token),
         None => Err(not_logged_in(settings).into()),
     }
+}
+
+/// Removes the API token of the settings' context from `stores`' token store,
+/// together with the JWT cached for it. Returns false when no token was stored.
+pub fn remove_stored_token(settings: &Settings, stores: &Stores) -> Result<bool, StoreError> {
+    let store = stores.token_store()?;
+    let key = Key::api_token(&settings.context);
+    let Some(token) = store.get(&key)? else { return Ok(false) };
+    // The cache key uses the URL the token was stored with, else the one in use.
+    let url = settings
+        .context_config()
+        .and_then(|c| crate::api::ApiUrl::parse(&c.api_url).ok())
+        .unwrap_or_else(|| settings.api_url.clone());
+    JwtCache::new(stores.cache_candidates(), fingerprint(&url, &token)).remove();
+    store.delete(&key)
 }
 
 fn not_logged_in(settings: &Settings) -> CliError {

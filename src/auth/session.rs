@@ -47,28 +47,31 @@ impl Session {
         Ok(result)
     }
 
-    /// An `SD_TOKEN` JWT is used as it is; it cannot be renewed, so expiry is an error.
+    /// Checks the expiry of an `SD_TOKEN` JWT, which is used as it is. It cannot be
+    /// renewed, so expiry is an error and expiry within `--min-ttl` draws a warning.
     fn check_env_jwt(&self, jwt: &Jwt, source: &Source) -> anyhow::Result<Jwt> {
         let left = jwt.claims.seconds_left();
         let expires = crate::jwt::rfc3339(jwt.claims.exp);
+        let is_build_token = jwt.claims.scope() == Scope::Build;
+        let noun = if is_build_token { "build token" } else { "JWT" };
         if left <= 0 {
-            let error = if jwt.claims.scope() == Scope::Build {
-                CliError::not_authenticated(format!(
-                    "the build token in {} expired at {expires}; build tokens cannot be renewed",
-                    source.describe()
-                ))
-                .with_hint("rerun the build, or give it a longer build timeout")
+            let mut message = format!("the {noun} in {} expired at {expires}", source.describe());
+            let hint = if is_build_token {
+                message.push_str("; build tokens cannot be renewed");
+                "rerun the build, or give it a longer build timeout"
+            } else if self.in_build {
+                "inside a build, give the build an API token as the secret `SD_API_TOKEN`; sdtoken exchanges it as needed"
             } else {
-                CliError::not_authenticated(format!("the JWT in {} expired at {expires}", source.describe()))
-                    .with_hint("unset `SD_TOKEN` (it may be left over from `sdtoken env`), or set a fresh JWT")
+                "unset `SD_TOKEN` (it may be left over from `sdtoken env`), or set a fresh JWT"
             };
-            return Err(error.into());
+            return Err(CliError::not_authenticated(message).with_hint(hint).into());
         }
         if jwt.claims.expires_within(self.min_ttl) {
-            let renew = if self.in_build { "; build tokens cannot be renewed" } else { "" };
+            let renew = if is_build_token || self.in_build { "; it cannot be renewed" } else { "" };
             crate::output::warn(&format!(
-                "the JWT in {} expires in {left} s (at {expires}), within --min-ttl{renew}",
-                source.describe()
+                "the {noun} in {} expires in {left} s (at {expires}), within --min-ttl of {} s{renew}",
+                source.describe(),
+                self.min_ttl.as_secs()
             ));
         }
         Ok(jwt.clone())
@@ -132,33 +135,48 @@ impl Session {
 
     fn explain(&self, err: ApiError, jwt: &Jwt) -> anyhow::Error {
         if err.is_insufficient_scope() {
-            return explain_scope(err, jwt.claims.scope(), self.credential.source());
+            return explain_scope(err, jwt.claims.scope(), self.credential.source(), self.in_build);
         }
         err.into()
     }
 }
 
-/// Turns a 403 "Insufficient scope" into a message about the credential's scope.
-fn explain_scope(err: ApiError, scope: Scope, source: &Source) -> anyhow::Error {
+/// Turns a 403 "Insufficient scope" into a message that names the credential's
+/// scope and the scope the token routes need (user), with a fix that fits where
+/// the credential came from.
+fn explain_scope(err: ApiError, scope: Scope, source: &Source, in_build: bool) -> anyhow::Error {
     let subject = match scope {
         Scope::Build => "build tokens cannot manage tokens",
         Scope::Pipeline => "pipeline tokens cannot manage tokens",
         Scope::Guest => "guest tokens cannot manage tokens",
         _ => "the credential's scope does not allow this",
     };
-    let hint = match scope {
-        Scope::Build => {
-            "inside a build, give the build a user API token as the secret `SD_API_TOKEN`; `SD_TOKEN` stays the build token"
-        }
-        Scope::Pipeline => "use a user API token: `sdtoken login`, or `SD_API_TOKEN` with a user token",
-        _ => "use a user API token: `sdtoken login`",
-    };
     let message = format!(
         "{subject}: the credential from {} is {}, and this command needs a user token (scope user)",
         source.describe(),
         scope.describe()
     );
-    anyhow::Error::new(err).context(CliError::new(ExitCode::Forbidden, message).with_hint(hint))
+    let error = CliError::new(ExitCode::Forbidden, message).with_hint(scope_hint(scope, source, in_build));
+    anyhow::Error::new(err).context(error)
+}
+
+/// Suggests how to get a credential with the user scope, given where the current one came from.
+fn scope_hint(scope: Scope, source: &Source, in_build: bool) -> String {
+    match source {
+        Source::EnvJwt if in_build || scope == Scope::Build => {
+            "inside a build, give the build a user API token as the secret `SD_API_TOKEN`; `SD_TOKEN` stays the build token"
+                .to_string()
+        }
+        Source::EnvJwt => "set `SD_TOKEN` to a JWT of a user token, or unset it to use the stored token".to_string(),
+        Source::EnvApiToken => {
+            "set `SD_API_TOKEN` to a user API token (made with `sdtoken create`), or unset it to use the stored token"
+                .to_string()
+        }
+        Source::Stored { context } => format!(
+            "context `{context}` stores {}; use a context that stores a user API token (`--context NAME`)",
+            scope.describe()
+        ),
+    }
 }
 
 fn explain_exchange_error(err: ApiError, source: &Source, url: &api::ApiUrl) -> anyhow::Error {

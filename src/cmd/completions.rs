@@ -74,11 +74,8 @@ mod tests {
 
     /// Inserts the `help environment` and `help exit-codes` pages before the VERSION section.
     fn add_reference_sections(page: &str) -> String {
-        let sections = format!(
-            ".SH ENVIRONMENT\n{}.SH \"EXIT STATUS\"\n{}",
-            preformatted(ENVIRONMENT),
-            preformatted(EXIT_CODES)
-        );
+        let sections =
+            format!(".SH ENVIRONMENT\n{}.SH \"EXIT STATUS\"\n{}", preformatted(ENVIRONMENT), preformatted(EXIT_CODES));
         match page.find(".SH VERSION") {
             Some(at) => format!("{}{sections}{}", &page[..at], &page[at..]),
             None => format!("{page}{sections}"),

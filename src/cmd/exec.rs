@@ -2,8 +2,8 @@
 //! environment only, forward SIGINT, SIGTERM, SIGHUP and SIGQUIT to it, and
 //! exit with its code.
 //!
-//! Also holds what `env` shares with `exec`: the variable that receives the
-//! JWT and the rule that protects a build's own `SD_TOKEN`.
+//! This module also contains what `env` shares with `exec`: the variable that
+//! receives the JWT and the rule that protects a build's own `SD_TOKEN`.
 
 use std::process::Command;
 
@@ -19,8 +19,8 @@ pub fn run(args: ExecArgs, settings: &Settings) -> anyhow::Result<i32> {
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut command = Command::new(program);
     command.args(rest).env("SD_API_URL", settings.api_url.v4()).env(&token_var, jwt.token.expose());
-    let shown = program.to_string_lossy().into_owned();
-    Ok(run_forwarding_signals(command, &shown))
+    let program_name = program.to_string_lossy().into_owned();
+    Ok(run_forwarding_signals(command, &program_name))
 }
 
 /// Resolves the credential, applies the build-token rule and builds the session.
@@ -35,7 +35,7 @@ pub fn prepare(settings: &Settings, target: &TokenTarget) -> anyhow::Result<(Ses
     Ok((session, token_var))
 }
 
-/// The variable that receives the JWT: `--var NAME`, else `SD_TOKEN`.
+/// Returns the variable that receives the JWT: `--var NAME`, else `SD_TOKEN`.
 fn token_variable(target: &TokenTarget) -> anyhow::Result<String> {
     match &target.var {
         Some(name) => {
@@ -74,7 +74,7 @@ fn report_spawn_error(program: &str, err: &std::io::Error) -> i32 {
 
 /// Starts `command`, waits for it and returns its exit code, or 128+N when signal N ended it.
 #[cfg(unix)]
-fn run_forwarding_signals(mut command: Command, shown: &str) -> i32 {
+fn run_forwarding_signals(mut command: Command, program_name: &str) -> i32 {
     use std::os::unix::process::ExitStatusExt;
 
     if let Err(err) = forward::install() {
@@ -82,28 +82,28 @@ fn run_forwarding_signals(mut command: Command, shown: &str) -> i32 {
     }
     let mut child = match command.spawn() {
         Ok(child) => child,
-        Err(err) => return report_spawn_error(shown, &err),
+        Err(err) => return report_spawn_error(program_name, &err),
     };
     forward::set_child(child.id() as libc::pid_t);
     match child.wait() {
         Ok(status) => status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)),
         Err(err) => {
-            crate::output::stderr(&format!("sdtoken: error: waiting for `{shown}` failed: {err}\n"));
+            crate::output::stderr(&format!("sdtoken: error: waiting for `{program_name}` failed: {err}\n"));
             1
         }
     }
 }
 
 #[cfg(not(unix))]
-fn run_forwarding_signals(mut command: Command, shown: &str) -> i32 {
+fn run_forwarding_signals(mut command: Command, program_name: &str) -> i32 {
     let mut child = match command.spawn() {
         Ok(child) => child,
-        Err(err) => return report_spawn_error(shown, &err),
+        Err(err) => return report_spawn_error(program_name, &err),
     };
     match child.wait() {
         Ok(status) => status.code().unwrap_or(1),
         Err(err) => {
-            crate::output::stderr(&format!("sdtoken: error: waiting for `{shown}` failed: {err}\n"));
+            crate::output::stderr(&format!("sdtoken: error: waiting for `{program_name}` failed: {err}\n"));
             1
         }
     }
@@ -164,8 +164,8 @@ mod forward {
             return;
         }
         PENDING.fetch_or(1 << info.si_signo, Ordering::SeqCst);
-        // Read the pid again: the main thread may have stored it after the first
-        // read, and whichever side swaps PENDING sends each signal exactly once.
+        // Read the pid again, because the main thread may have stored it after the
+        // first read. Whichever side swaps PENDING to 0 sends the signals it held.
         let child = CHILD.load(Ordering::SeqCst);
         if child > 0 {
             send_pending(child);

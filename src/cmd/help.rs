@@ -62,14 +62,16 @@ pub fn run(args: HelpArgs) -> anyhow::Result<i32> {
         ["environment"] | ["env-vars"] => crate::output::stdout(ENVIRONMENT),
         ["exit-codes"] => crate::output::stdout(EXIT_CODES),
         path => {
+            // Building propagates the global options and full names to the subcommands.
             let mut command = Cli::command();
+            command.build();
             for name in path {
                 command = command.find_subcommand(name).cloned().ok_or_else(|| {
                     CliError::usage(format!("no help topic or command named `{}`", path.join(" ")))
                         .with_hint("try `sdtoken help environment`, `sdtoken help exit-codes` or `sdtoken --help`")
                 })?;
             }
-            print_help(command.bin_name(format!("sdtoken {}", path.join(" "))));
+            print_help(command);
         }
     }
     Ok(0)

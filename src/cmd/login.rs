@@ -18,6 +18,9 @@ use crate::store::{Key, StoreKind};
 
 pub fn run(args: LoginArgs, settings: &Settings) -> anyhow::Result<i32> {
     let kind = args.store.map_or_else(|| settings.token_store_kind(), Ok)?;
+    // An unusable store fails here, before the prompt and the exchange.
+    let stores = Stores::with_kind(kind, settings.store_budget);
+    let store = stores.token_store()?;
     let token = read_token(&args, settings)?;
     check_token_shape(&token)?;
 
@@ -25,8 +28,6 @@ pub fn run(args: LoginArgs, settings: &Settings) -> anyhow::Result<i32> {
     let jwt = tokens::exchange(&client, &token).map_err(|e| explain_rejection(e, settings))?;
     let jwt = Jwt::decode(jwt).context("the server returned a token that is not a JWT")?;
 
-    let stores = Stores::with_kind(kind, settings.store_budget);
-    let store = stores.token_store()?;
     let key = Key::api_token(&settings.context);
     let previous = store.get(&key).ok().flatten();
     store.set(&key, &token).with_context(|| format!("failed to store the API token in the {}", store.describe()))?;
@@ -39,7 +40,23 @@ pub fn run(args: LoginArgs, settings: &Settings) -> anyhow::Result<i32> {
 
     let became_current = remember_context(settings, kind)?;
     report(settings, &jwt, &*store, became_current);
+    if let Some(old) = settings.context_config().and_then(|c| c.store).filter(|old| *old != kind) {
+        forget_old_copy(settings, old);
+    }
     Ok(0)
+}
+
+/// Removes the context's token from the store it used before, so that moving
+/// to another store leaves no copy behind (in particular no plaintext one).
+fn forget_old_copy(settings: &Settings, old: StoreKind) {
+    let stores = Stores::with_kind(old, settings.store_budget);
+    match auth::remove_stored_token(settings, &stores) {
+        Ok(true) => crate::output::notice(&format!("Removed the previous copy of the token from the {old} store.")),
+        Ok(false) => {}
+        Err(e) => crate::output::warn(&format!(
+            "the previous copy of the token in the {old} store could not be removed ({e}); remove it by hand"
+        )),
+    }
 }
 
 /// Reads the token from stdin with `--with-token`, else from a hidden prompt.

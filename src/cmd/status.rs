@@ -143,7 +143,10 @@ impl Report {
 
 /// Fills `report` with the credential's details; fails when it is missing or invalid.
 fn inspect(settings: &Settings, stores: &Stores, verify: bool, report: &mut Report) -> anyhow::Result<()> {
-    if let Ok(store) = stores.token_store() {
+    // Inside a build no token store is opened just to show its name.
+    if !settings.in_build
+        && let Ok(store) = stores.token_store()
+    {
         report.store.name = Some(store.describe());
     }
     let resolved = auth::resolve(settings, stores, true)?;

@@ -7,6 +7,7 @@
 //! machines this project is developed and tested on.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use keyring_core::{CredentialStore, Entry, Error as KeyringError};
@@ -14,12 +15,17 @@ use keyring_core::{CredentialStore, Entry, Error as KeyringError};
 use super::{Key, SERVICE, SecretStore, StoreError, StoreKind, bounded};
 use crate::secret::Secret;
 
+/// The kernel keyring's name in messages.
+pub const KEYUTILS_NAME: &str = "kernel keyring (keyutils)";
+
 /// A store reached through keyring-core, with a time limit on every call.
+/// After one call times out, later calls fail at once instead of waiting again.
 pub struct KeyringStore {
     inner: Arc<CredentialStore>,
     kind: StoreKind,
     name: &'static str,
     budget: Duration,
+    timed_out: AtomicBool,
 }
 
 impl KeyringStore {
@@ -27,23 +33,40 @@ impl KeyringStore {
     pub fn open_platform(budget: Duration) -> Result<KeyringStore, StoreError> {
         let name = platform_name();
         let inner = bounded(name, budget, move || platform_store().map_err(|e| unavailable(name, e)))?;
-        Ok(KeyringStore { inner, kind: StoreKind::Keyring, name, budget })
+        Ok(KeyringStore { inner, kind: StoreKind::Keyring, name, budget, timed_out: AtomicBool::new(false) })
     }
 
     /// Opens the Linux kernel keyring, joining a session keyring first if needed.
     pub fn open_keyutils(budget: Duration) -> Result<KeyringStore, StoreError> {
-        let name = "kernel keyring (keyutils)";
+        let name = KEYUTILS_NAME;
         // The session keyring belongs to the thread's credentials, which the helper
         // threads of `bounded` inherit, so it is joined here on the calling thread.
         #[cfg(target_os = "linux")]
         super::session_keyring::ensure()
             .map_err(|detail| StoreError::Unavailable { store: name.to_string(), detail })?;
         let inner = bounded(name, budget, move || keyutils_store().map_err(|e| unavailable(name, e)))?;
-        Ok(KeyringStore { inner, kind: StoreKind::Keyutils, name, budget })
+        Ok(KeyringStore { inner, kind: StoreKind::Keyutils, name, budget, timed_out: AtomicBool::new(false) })
     }
 
     fn entry(inner: &Arc<CredentialStore>, name: &str, key: &Key) -> Result<Entry, StoreError> {
         Entry::new_in_store(inner, SERVICE, &key.account).map_err(|e| unavailable(name, e))
+    }
+
+    /// Runs `call` under the time limit, unless an earlier call of this store timed out.
+    fn call<T, F>(&self, call: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+    {
+        let secs = self.budget.as_secs().max(1);
+        if self.timed_out.load(Ordering::Relaxed) {
+            return Err(StoreError::TimedOut { store: self.name.to_string(), secs });
+        }
+        let result = bounded(self.name, self.budget, call);
+        if matches!(result, Err(StoreError::TimedOut { .. })) {
+            self.timed_out.store(true, Ordering::Relaxed);
+        }
+        result
     }
 }
 
@@ -58,7 +81,7 @@ impl SecretStore for KeyringStore {
 
     fn get(&self, key: &Key) -> Result<Option<Secret>, StoreError> {
         let (inner, name, key) = (self.inner.clone(), self.name, key.clone());
-        bounded(name, self.budget, move || {
+        self.call(move || {
             let entry = Self::entry(&inner, name, &key)?;
             match entry.get_password() {
                 Ok(value) => Ok(Some(Secret::new(value))),
@@ -75,7 +98,7 @@ impl SecretStore for KeyringStore {
 
     fn set(&self, key: &Key, value: &Secret) -> Result<(), StoreError> {
         let (inner, name, key, value) = (self.inner.clone(), self.name, key.clone(), value.clone());
-        bounded(name, self.budget, move || {
+        self.call(move || {
             let entry = Self::entry(&inner, name, &key)?;
             entry.set_password(value.expose()).map_err(|e| unavailable(name, e))
         })
@@ -83,7 +106,7 @@ impl SecretStore for KeyringStore {
 
     fn delete(&self, key: &Key) -> Result<bool, StoreError> {
         let (inner, name, key) = (self.inner.clone(), self.name, key.clone());
-        bounded(name, self.budget, move || {
+        self.call(move || {
             let entry = Self::entry(&inner, name, &key)?;
             match entry.delete_credential() {
                 Ok(()) => Ok(true),
@@ -100,7 +123,7 @@ fn unavailable(store: &str, err: KeyringError) -> StoreError {
 }
 
 #[cfg(target_os = "linux")]
-fn platform_name() -> &'static str {
+pub fn platform_name() -> &'static str {
     "Secret Service"
 }
 
@@ -110,7 +133,7 @@ fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
 }
 
 #[cfg(target_os = "macos")]
-fn platform_name() -> &'static str {
+pub fn platform_name() -> &'static str {
     "macOS Keychain"
 }
 
@@ -120,7 +143,7 @@ fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
 }
 
 #[cfg(target_os = "windows")]
-fn platform_name() -> &'static str {
+pub fn platform_name() -> &'static str {
     "Windows Credential Manager"
 }
 
@@ -130,7 +153,7 @@ fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
-fn platform_name() -> &'static str {
+pub fn platform_name() -> &'static str {
     "OS keyring"
 }
 

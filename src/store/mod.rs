@@ -146,6 +146,15 @@ pub fn open(kind: StoreKind, budget: Duration) -> Result<Arc<dyn SecretStore>, S
     }
 }
 
+/// The name of a store of `kind` for messages, without opening it.
+pub fn describe_kind(kind: StoreKind) -> String {
+    match kind {
+        StoreKind::Keyring => keyring::platform_name().to_string(),
+        StoreKind::Keyutils => keyring::KEYUTILS_NAME.to_string(),
+        StoreKind::File => "file store".to_string(),
+    }
+}
+
 /// Runs `call` on a helper thread and gives up after `budget`. A call that
 /// times out keeps running on its thread until the process exits.
 pub(crate) fn bounded<T, F>(store: &str, budget: Duration, call: F) -> Result<T, StoreError>

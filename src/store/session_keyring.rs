@@ -1,4 +1,5 @@
-//! Gives the process its own session keyring when it has none.
+//! Gives the calling thread (and the threads it starts afterwards) its own
+//! session keyring when it has none.
 //!
 //! Shells started without PAM's `pam_keyinit` (containers, `docker exec`, many
 //! CI runners) share the user-session keyring, where the keyutils store gets
@@ -13,6 +14,8 @@ const KEY_SPEC_SESSION_KEYRING: libc::c_long = -3;
 const KEY_SPEC_USER_SESSION_KEYRING: libc::c_long = -5;
 
 /// Joins a new session keyring if the current one is the user-session keyring.
+/// The join changes the credentials of the calling thread only, so it must run
+/// on the thread that later starts the store calls' helper threads.
 pub fn ensure() -> Result<(), String> {
     let session = keyring_id(KEY_SPEC_SESSION_KEYRING)?;
     let user_session = keyring_id(KEY_SPEC_USER_SESSION_KEYRING)?;
@@ -20,10 +23,8 @@ pub fn ensure() -> Result<(), String> {
         return Ok(());
     }
     // SAFETY: KEYCTL_JOIN_SESSION_KEYRING with a null name takes no pointers
-    // that the kernel writes to; it only changes this process's session keyring.
-    let id = unsafe {
-        libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, std::ptr::null::<libc::c_char>())
-    };
+    // that the kernel writes to; it only changes this thread's session keyring.
+    let id = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, std::ptr::null::<libc::c_char>()) };
     if id < 0 {
         return Err(format!("joining a session keyring failed: {}", std::io::Error::last_os_error()));
     }

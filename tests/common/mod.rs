@@ -83,7 +83,8 @@ impl SdApi {
         let pipeline = self.pipeline_id.to_string();
         let job = next_id().to_string();
         let build = self.seed(&["build", &job, "1"]);
-        let temporal = self.mint(&["temporal", &build, "--pipeline-id", &pipeline, "--job-id", &job, "--event-id", "1"]);
+        let temporal =
+            self.mint(&["temporal", &build, "--pipeline-id", &pipeline, "--job-id", &job, "--event-id", "1"]);
         let reply = http()
             .post(format!("{}/v4/builds/{build}/token", self.url))
             .bearer_auth(temporal)
