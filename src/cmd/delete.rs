@@ -15,7 +15,7 @@ pub fn run(args: DeleteArgs, settings: &Settings) -> anyhow::Result<i32> {
     let (session, stores, _shadowed) = super::session(settings)?;
     let targets = targets(&session, owner, &args)?;
     if targets.is_empty() {
-        crate::output::notice(&format!("Nothing to delete: {} is empty.", owner.describe()));
+        crate::output::notice(&format!("Nothing to delete: there are no tokens among {}.", owner.describe()));
         if settings.json {
             crate::output::json(&json!({ "deleted": [], "failed": [] }));
         }

@@ -85,7 +85,10 @@ fn run_forwarding_signals(mut command: Command, program_name: &str) -> i32 {
         Err(err) => return report_spawn_error(program_name, &err),
     };
     forward::set_child(child.id() as libc::pid_t);
-    match child.wait() {
+    let waited = child.wait();
+    // The pid is free for reuse once the child is reaped, so stop forwarding to it.
+    forward::set_child(0);
+    match waited {
         Ok(status) => status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)),
         Err(err) => {
             crate::output::stderr(&format!("sdtoken: error: waiting for `{program_name}` failed: {err}\n"));
@@ -122,7 +125,7 @@ mod forward {
 
     const SIGNALS: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
 
-    /// The child's pid; 0 until it is spawned.
+    /// The child's pid; 0 before it is spawned and after it is reaped.
     static CHILD: AtomicI32 = AtomicI32::new(0);
     /// Bit N is set while signal N waits to be forwarded.
     static PENDING: AtomicU64 = AtomicU64::new(0);
@@ -152,10 +155,12 @@ mod forward {
         Ok(current.sa_sigaction == libc::SIG_IGN)
     }
 
-    /// Records the child's pid and sends it the signals that arrived before it existed.
+    /// Records the child's pid (0: none) and sends it the signals that arrived before it existed.
     pub fn set_child(pid: libc::pid_t) {
         CHILD.store(pid, Ordering::SeqCst);
-        send_pending(pid);
+        if pid > 0 {
+            send_pending(pid);
+        }
     }
 
     fn on_signal(info: &libc::siginfo_t) {
