@@ -106,7 +106,7 @@ impl Canary {
         let label = format!("{label}: sdtoken {}", case.args.join(" "));
         assert_eq!(run.code, case.code, "{label}: unexpected exit code\nstderr:\n{}", self.mask(&run.stderr));
         if case.prints_secret && case.code == 0 {
-            self.learn_from_stdout(&run.stdout);
+            assert!(self.learn_from_stdout(&run.stdout) > 0, "{label}: no JWT or token value on stdout");
         }
         self.runs.push((
             label,
@@ -116,16 +116,17 @@ impl Canary {
         run
     }
 
-    /// Learns every JWT and token value on a stdout that may carry them.
-    fn learn_from_stdout(&mut self, stdout: &str) {
+    /// Learns every JWT and token value on a stdout that may carry them, and returns how many it saw.
+    fn learn_from_stdout(&mut self, stdout: &str) -> usize {
         let words: Vec<String> = stdout
             .split(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '=')
             .filter(|w| w.len() >= 40 && w.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
             .map(str::to_string)
             .collect();
-        for word in words {
-            self.learn(&word);
+        for word in &words {
+            self.learn(word);
         }
+        words.len()
     }
 
     fn mask(&self, text: &str) -> String {

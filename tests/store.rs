@@ -208,26 +208,36 @@ fn env_store_choice_is_used_by_login() {
 
 #[test]
 fn login_store_switch_removes_old_copy() {
-    let mut sandbox = Sandbox::bare();
+    let mut sandbox = keyring_sandbox();
     let context = unique_name("switch");
     let token = user_token("switch");
-    sandbox.run(&login_args(&context, "file"), &token).success();
+    let account = format!("api-token/{context}");
     let jwt_entry = jwt_account(&sdapi().url, &token);
+    sandbox.run(&login_args(&context, "file"), &token).success();
     assert!(secrets_json(&sandbox)["entries"][&jwt_entry].is_string());
 
+    // File to kernel keyring: no plaintext copy stays behind.
     let run = sandbox.run(&login_args(&context, "keyutils"), &token);
     run.success();
     assert!(run.stderr.contains("Removed the previous copy"), "{}", run.stderr);
     let entries = &secrets_json(&sandbox)["entries"];
-    assert!(entries.get(format!("api-token/{context}")).is_none(), "the plaintext copy is still there: {entries}");
+    assert!(entries.get(&account).is_none(), "the plaintext copy is still there: {entries}");
     assert!(entries.get(&jwt_entry).is_none(), "the JWT cached beside the plaintext copy is still there");
+    assert!(keyutils_has(&account));
     assert_eq!(status_json(&sandbox, &["--context", &context])["store"]["kind"], "keyutils");
 
-    // Back to the file store: the kernel keyring copy goes.
+    // Kernel keyring to Secret Service: the old copy goes, the JWT cache (the kernel keyring for both) stays filled.
+    sandbox.run(&login_args(&context, "keyring"), &token).success();
+    assert!(!keyutils_has(&account), "the kernel keyring copy is still there");
+    assert!(secret_service_has(&account));
+    assert!(keyutils_has(&jwt_entry), "removing the old copy dropped the new login's cached JWT");
+
+    // Back to the file store through SDTOKEN_STORE.
     sandbox.set("SDTOKEN_STORE", "file");
     let run = sandbox.run(&["login", "--with-token", "--context", &context, "--api-url", &sdapi().url], &token);
     run.success();
-    assert!(!keyutils_has(&format!("api-token/{context}")), "the kernel keyring copy is still there");
+    assert!(!secret_service_has(&account), "the Secret Service copy is still there");
+    assert!(secrets_json(&sandbox)["entries"][&jwt_entry].is_string(), "the new login's JWT was not cached");
     sandbox.run(&["logout", "--context", &context], "").success();
 }
 

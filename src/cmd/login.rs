@@ -31,6 +31,10 @@ pub fn run(args: LoginArgs, settings: &Settings) -> anyhow::Result<i32> {
     let key = Key::api_token(&settings.context);
     let previous = store.get(&key).ok().flatten();
     store.set(&key, &token).with_context(|| format!("failed to store the API token in the {}", store.describe()))?;
+    // This runs before the new JWT is cached, because the old store's JWT cache may be the new store's too.
+    if let Some(old) = settings.context_config().and_then(|c| c.store).filter(|old| *old != kind) {
+        forget_old_copy(settings, old);
+    }
 
     let candidates = stores.cache_candidates();
     if let Some(previous) = previous.filter(|p| *p != token) {
@@ -40,9 +44,6 @@ pub fn run(args: LoginArgs, settings: &Settings) -> anyhow::Result<i32> {
 
     let became_current = remember_context(settings, kind)?;
     report(settings, &jwt, &*store, became_current);
-    if let Some(old) = settings.context_config().and_then(|c| c.store).filter(|old| *old != kind) {
-        forget_old_copy(settings, old);
-    }
     Ok(0)
 }
 
