@@ -18,6 +18,8 @@ use crate::store::StoreKind;
 
 pub const DEFAULT_CONTEXT: &str = "default";
 const FILE_NAME: &str = "config.toml";
+/// The longest wait for another process's update of the config.
+const LOCK_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -84,7 +86,7 @@ impl ConfigFile {
         let dir = self.path.parent().expect("the config file has a parent directory");
         crate::fsutil::create_private_dir(dir)?;
         let lock = crate::fsutil::open_private(&dir.join(format!("{FILE_NAME}.lock")))?;
-        lock.lock().with_context(|| format!("failed to lock `{}`", self.path.display()))?;
+        crate::fsutil::lock_within(&lock, LOCK_LIMIT).with_context(|| format!("failed to lock `{}`", self.path.display()))?;
         let mut config = self.load()?;
         let result = change(&mut config)?;
         let text = toml::to_string_pretty(&config).context("failed to serialize the config")?;

@@ -33,6 +33,27 @@ pub fn open_private(path: &Path) -> io::Result<File> {
         .map_err(|e| io::Error::new(e.kind(), format!("failed to open `{}`: {e}", path.display())))
 }
 
+/// Takes an exclusive lock on `file`, waiting at most `limit`. A process that
+/// stopped while holding the lock would otherwise block every later one.
+pub fn lock_within(file: &File, limit: std::time::Duration) -> io::Result<()> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("another sdtoken process has held the lock for {} s", limit.as_secs()),
+                ));
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(e),
+        }
+    }
+}
+
 /// Replaces `path` with `bytes`: a 0600 temporary file in the same directory,
 /// fsync, then rename, so readers see the old or the new file and never half of one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -83,6 +104,19 @@ pub fn warn_if_readable_by_others(path: &Path) {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lock_within_gives_up_on_held_lock() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("x.lock");
+        let holder = open_private(&path).unwrap();
+        holder.lock().unwrap();
+        let waiter = open_private(&path).unwrap();
+        let err = lock_within(&waiter, std::time::Duration::from_millis(100)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        drop(holder);
+        lock_within(&waiter, std::time::Duration::from_millis(100)).unwrap();
+    }
 
     #[test]
     fn write_atomic_creates_private_file_and_dir() {

@@ -19,6 +19,10 @@ use crate::jwt::Jwt;
 use crate::secret::Secret;
 use crate::store::{Key, SecretStore};
 
+/// The longest wait for another process's exchange of the same credential:
+/// two attempts at the default 30 s request timeout.
+const LOCK_LIMIT: Duration = Duration::from_secs(60);
+
 /// A non-secret fingerprint of an API URL and an API token (hex, 128 bits).
 pub fn fingerprint(url: &ApiUrl, token: &Secret) -> String {
     let mut hasher = Sha256::new();
@@ -105,7 +109,10 @@ impl JwtCache {
         if self.candidates.is_empty() {
             return Ok((exchange()?, false));
         }
-        let _lock = self.lock()?;
+        let guard = self.lock()?;
+        if guard.is_none() {
+            return Ok((exchange()?, false));
+        }
         // Another process may have refreshed the entry while this one waited.
         if use_cached && let Some(jwt) = self.get(min_ttl) {
             tracing::debug!("JWT cache: another process refreshed the entry");
@@ -116,13 +123,21 @@ impl JwtCache {
         Ok((jwt, false))
     }
 
-    fn lock(&self) -> anyhow::Result<std::fs::File> {
+    /// Takes the single-flight lock. `None` when another process has held it for
+    /// longer than `LOCK_LIMIT` (stopped, say): this one then exchanges on its own.
+    fn lock(&self) -> anyhow::Result<Option<std::fs::File>> {
         let dir = lock_dir()?;
         crate::fsutil::create_private_dir(&dir)?;
         let path = dir.join(format!("jwt-{}.lock", self.fingerprint));
         let file = crate::fsutil::open_private(&path)?;
-        file.lock().with_context(|| format!("failed to lock `{}`", path.display()))?;
-        Ok(file)
+        match crate::fsutil::lock_within(&file, LOCK_LIMIT) {
+            Ok(()) => Ok(Some(file)),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                crate::output::warn(&format!("{e} (`{}`); exchanging without waiting longer", path.display()));
+                Ok(None)
+            }
+            Err(e) => Err(anyhow::Error::new(e).context(format!("failed to lock `{}`", path.display()))),
+        }
     }
 }
 

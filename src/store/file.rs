@@ -14,6 +14,8 @@ use super::{Key, SecretStore, StoreError, StoreKind};
 use crate::secret::Secret;
 
 const FILE_NAME: &str = "secrets.json";
+/// The longest wait for another process's read-modify-write of the file.
+const LOCK_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The secrets file and its lock file.
 pub struct FileStore {
@@ -71,7 +73,7 @@ impl FileStore {
         let dir = self.path.parent().expect("the secrets file has a parent directory");
         crate::fsutil::create_private_dir(dir).map_err(|e| self.error(e))?;
         let lock = crate::fsutil::open_private(&dir.join(format!("{FILE_NAME}.lock"))).map_err(|e| self.error(e))?;
-        lock.lock().map_err(|e| self.error(format!("failed to lock: {e}")))?;
+        crate::fsutil::lock_within(&lock, LOCK_LIMIT).map_err(|e| self.error(format!("failed to lock: {e}")))?;
         Ok(lock)
     }
 
