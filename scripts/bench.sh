@@ -50,19 +50,31 @@ bench_keyutils() {
     new_token keyutils | "$bin" login --with-token --store keyutils --api-url "$SDAPI_URL" --context kernel 2>/dev/null
     "$bin" --context kernel exchange >/dev/null
     hyperfine -N --warmup 5 --runs 50 --export-markdown "$work_dir/keyutils.md" \
-        -n 'exchange, cached JWT in the kernel keyring' "$bin --context kernel exchange" >&2
+        -n 'sdtoken exchange, cached JWT in the kernel keyring' "$bin --context kernel exchange" >&2
 }
+# The Secret Service measurements run in a private one (gnome-keyring on its own
+# D-Bus). The wrapper runs its command through sh, which drops exported bash
+# functions, so this step is a script of its own.
+declare -f new_token > "$work_dir/keyring.sh"
+cat >> "$work_dir/keyring.sh" <<'SCRIPT'
+new_token keyring | "$bin" login --with-token --store keyring --api-url "$SDAPI_URL" --context keyring 2>/dev/null
+"$bin" --context keyring exchange >/dev/null
+hyperfine -N --warmup 5 --runs 50 --export-markdown "$work_dir/keyring.md" \
+    -n 'sdtoken exchange, token in the Secret Service, cached JWT in the kernel keyring' \
+    "$bin --context keyring exchange" >&2
+SCRIPT
 export -f bench_keyutils new_token
 export bin work_dir
 keyctl session - bash -c bench_keyutils >&2
+keyctl session - bash scripts/with-secret-service.sh bash -c ". '$work_dir/keyring.sh'" >&2
 
 hyperfine -N --warmup 5 --runs 50 --export-markdown "$work_dir/file.md" \
-    -n '--help' "$bin --help" \
-    -n 'exchange, cached JWT in the file store' "$bin --context file exchange" \
-    -n 'status, cached JWT' "$bin --context file status" \
-    -n 'list (one GET /v4/tokens)' "$bin --context file list" >&2
+    -n 'sdtoken --help' "$bin --help" \
+    -n 'sdtoken exchange, cached JWT in the file store' "$bin --context file exchange" \
+    -n 'sdtoken status, cached JWT' "$bin --context file status" \
+    -n 'sdtoken list, one GET /v4/tokens' "$bin --context file list" >&2
 hyperfine -N --warmup 2 --runs 20 --export-markdown "$work_dir/exchange.md" \
-    -n 'exchange --no-cache (GET /v4/auth/token)' "$bin --context file exchange --no-cache" >&2
+    -n 'sdtoken exchange --no-cache, one GET /v4/auth/token' "$bin --context file exchange --no-cache" >&2
 
 peak_kib() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n1; }
 
@@ -76,6 +88,7 @@ echo "### Time (hyperfine, no shell)"
 echo
 cat "$work_dir/file.md"
 tail -n +3 "$work_dir/keyutils.md"
+tail -n +3 "$work_dir/keyring.md"
 tail -n +3 "$work_dir/exchange.md"
 echo
 echo "### Peak memory (GNU time, maximum resident set size)"

@@ -58,7 +58,11 @@ impl Reply {
 
 /// The API client for one base URL.
 pub struct Client {
-    http: HttpClient,
+    /// Built on the first request: loading the system's trust store costs a few
+    /// milliseconds that commands served from the JWT cache do not need to pay.
+    http: std::cell::OnceCell<Result<HttpClient, String>>,
+    timeout: Duration,
+    certificates: Vec<reqwest::Certificate>,
     base: ApiUrl,
     /// The server's `Date` header minus the local clock, from the last response.
     clock_offset: Cell<Option<i64>>,
@@ -67,16 +71,26 @@ pub struct Client {
 impl Client {
     /// Builds a client with a per-request `timeout` and optional extra CA certificates.
     pub fn new(base: ApiUrl, timeout: Duration, ca_cert: Option<&Path>) -> anyhow::Result<Client> {
-        let mut builder = HttpClient::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("sdtoken/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(path) = ca_cert {
-            builder = builder.tls_certs_merge(read_certificates(path)?);
-        }
-        let http = builder.build().context("failed to set up the HTTP client")?;
-        Ok(Client { http, base, clock_offset: Cell::new(None) })
+        let certificates = match ca_cert {
+            Some(path) => read_certificates(path)?,
+            None => Vec::new(),
+        };
+        Ok(Client { http: std::cell::OnceCell::new(), timeout, certificates, base, clock_offset: Cell::new(None) })
+    }
+
+    fn http(&self) -> Result<&HttpClient, String> {
+        let built = self.http.get_or_init(|| {
+            let mut builder = HttpClient::builder()
+                .timeout(self.timeout)
+                .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+                .user_agent(concat!("sdtoken/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::none());
+            if !self.certificates.is_empty() {
+                builder = builder.tls_certs_merge(self.certificates.clone());
+            }
+            builder.build().map_err(|e| format!("failed to set up the HTTP client: {e}"))
+        });
+        built.as_ref().map_err(Clone::clone)
     }
 
     pub fn base(&self) -> &ApiUrl {
@@ -99,10 +113,11 @@ impl Client {
     ) -> Result<Reply, ApiError> {
         let url = self.base.endpoint(path);
         let shown_path = format!("/v4/{}", path.trim_start_matches('/'));
+        let http = self.http().map_err(|detail| ApiError::Network { method: method.to_string(), url: url.clone(), detail })?;
         let mut attempt = 1;
         loop {
             log_request(&method, path, bearer.is_some());
-            let request = self.build(method.clone(), &url, bearer, body);
+            let request = self.build(http, method.clone(), &url, bearer, body);
             let started = Instant::now();
             let outcome = request.send();
             let wait = match self.interpret(outcome, &method, &url, &shown_path, started, bearer) {
@@ -131,8 +146,8 @@ impl Client {
         }
     }
 
-    fn build(&self, method: Method, url: &str, bearer: Option<&Secret>, body: Option<&Value>) -> RequestBuilder {
-        let mut request = self.http.request(method, url).header("accept", "application/json");
+    fn build(&self, http: &HttpClient, method: Method, url: &str, bearer: Option<&Secret>, body: Option<&Value>) -> RequestBuilder {
+        let mut request = http.request(method, url).header("accept", "application/json");
         if let Some(secret) = bearer {
             let mut value = HeaderValue::from_str(&format!("Bearer {}", secret.expose()))
                 .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid"));

@@ -89,7 +89,8 @@ const MAX_DESCRIPTION: usize = 256;
 pub fn validate_name(name: &str) -> Result<(), CliError> {
     let length = name.encode_utf16().count();
     if name.trim().is_empty() {
-        return Err(CliError::usage("invalid token name: it is empty").with_hint("give a name of 1 to 128 characters"));
+        let shown = if name.is_empty() { "it is empty" } else { "it contains only whitespace" };
+        return Err(CliError::usage(format!("invalid token name: {shown}")).with_hint("give a name of 1 to 128 characters"));
     }
     if length > MAX_NAME {
         return Err(CliError::usage(format!(
