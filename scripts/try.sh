@@ -6,9 +6,10 @@
 #
 # Usage: bash scripts/try.sh
 #
-# sdtoken gets a throwaway config dir and file store (SDTOKEN_CONFIG_DIR and
-# XDG_DATA_HOME under a temporary dir), so the user's own config and keyring stay
-# untouched. Everything started here is stopped on exit.
+# sdtoken gets a throwaway config dir, file store and lock dir (SDTOKEN_CONFIG_DIR,
+# XDG_DATA_HOME, XDG_RUNTIME_DIR and XDG_CACHE_HOME under a temporary dir), so the
+# user's own config, files and keyring stay untouched. Everything started here
+# is stopped on exit.
 #
 # The API uses state dir /tmp/sdtoken-try, port 18081 and PostgreSQL port 55433,
 # so it can run beside scripts/test.sh (18080, 55432). Both share the fake GitHub
@@ -64,6 +65,7 @@ set +a
 # --- 2. a throwaway sdtoken environment ----------------------------------------
 work_dir="$(mktemp -d /tmp/sdtoken-try-home.XXXXXX)"
 export SDTOKEN_CONFIG_DIR="$work_dir/config" XDG_DATA_HOME="$work_dir/data"
+export XDG_RUNTIME_DIR="$work_dir/run" XDG_CACHE_HOME="$work_dir/cache"
 # Credentials and settings from the caller's environment would take precedence
 # over the stored token.
 unset SD_API_TOKEN SD_TOKEN SD_API_URL SD_BUILD_ID SDTOKEN_CONTEXT SDTOKEN_STORE
@@ -74,7 +76,8 @@ echo
 
 # --- 3. the first API token, as a user creates it in the web UI -----------------
 echo '# Create a first API token with the JWT of a web UI session:'
-run 'TOKEN=$(curl -sSf -X POST -H "Authorization: Bearer $SDAPI_USER_JWT" -H "content-type: application/json" \
+run 'TOKEN=$(printf "Authorization: Bearer %s\n" "$SDAPI_USER_JWT" |
+    curl -sSf -X POST -H @- -H "content-type: application/json" \
     -d "{\"name\":\"laptop\",\"description\":\"created by scripts/try.sh\"}" "$SDAPI_URL/v4/tokens" |
     node -e "process.stdout.write(JSON.parse(require(\"fs\").readFileSync(0, \"utf8\")).value)")'
 echo "  (TOKEN=${TOKEN:0:8}...)"
@@ -85,6 +88,8 @@ run 'sdtoken status'
 run 'sdtoken create ci-bot --description "demo" | cut -c1-8'
 run 'sdtoken list'
 run 'sdtoken exchange | cut -c1-20'
+echo '# Use the JWT with curl; `-H @-` reads the header from stdin, so the JWT is on no command line:'
+run 'sdtoken exchange | sed "s/^/Authorization: Bearer /" | curl -sSf -H @- "$SDAPI_URL/v4/tokens" | cut -c1-60'
 run 'sdtoken refresh ci-bot --yes | cut -c1-8'
 run 'sdtoken delete ci-bot --yes'
 run 'sdtoken list'

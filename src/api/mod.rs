@@ -112,7 +112,8 @@ impl Client {
         retry: Retry,
     ) -> Result<Reply, ApiError> {
         let url = self.base.endpoint(path);
-        let shown_path = format!("/v4/{}", path.trim_start_matches('/'));
+        // The path as sent, with any prefix of the base URL, for logs and errors.
+        let shown_path = reqwest::Url::parse(&url).map(|u| u.path().to_string()).unwrap_or_else(|_| url.clone());
         let http = self.http().map_err(|detail| ApiError::Network { method: method.to_string(), url: url.clone(), detail })?;
         let mut attempt = 1;
         loop {
@@ -127,19 +128,14 @@ impl Client {
                     tracing::info!("{method} {shown_path} returned 404 on attempt {attempt}; counting it as deleted");
                     return Ok(Reply { body: Vec::new(), method: method.to_string(), path: shown_path });
                 }
-                // The first attempt may have deleted the resource before its reply was lost.
-                Err((err, _)) if method == Method::DELETE && attempt > 1 && err.status() == Some(404) => {
-                    tracing::info!("{method} {shown_path}: already gone after a retry; counted as deleted");
-                    return Ok(Reply { body: Vec::new(), method: method.to_string(), path: shown_path });
-                }
                 Err((err, wait)) if retry == Retry::Idempotent && attempt < MAX_ATTEMPTS => match wait {
                     Some(wait) => {
                         tracing::info!("{method} {shown_path} failed ({err}); retrying in {} ms", wait.as_millis());
                         wait
                     }
-                    None => return Err(err),
+                    None => return Err(note_attempts(err, attempt)),
                 },
-                Err((err, _)) => return Err(err),
+                Err((err, _)) => return Err(note_attempts(err, attempt)),
             };
             sleep(wait);
             attempt += 1;
@@ -175,14 +171,14 @@ impl Client {
             Ok(response) => response,
             Err(err) => {
                 let detail = describe_transport_error(&err);
-                tracing::debug!("{method} {path} failed after {} ms: {detail}", started.elapsed().as_millis());
+                tracing::info!("{method} {path} failed after {} ms: {detail}", started.elapsed().as_millis());
                 let err = ApiError::Network { method: method.to_string(), url: url.to_string(), detail };
                 return Err((err, Some(backoff(1))));
             }
         };
         let status = response.status().as_u16();
         self.record_clock(response.headers());
-        tracing::debug!("{method} {path} -> {status} in {} ms", started.elapsed().as_millis());
+        tracing::info!("{method} {path} -> {status} in {} ms", started.elapsed().as_millis());
         log_headers(response.headers(), bearer);
         let headers = response.headers().clone();
         let body = response.bytes().map(|b| b.to_vec()).map_err(|e| {
@@ -215,6 +211,16 @@ fn read_certificates(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
     let pem = std::fs::read(path).with_context(|| format!("failed to read the CA certificate file `{}`", path.display()))?;
     reqwest::Certificate::from_pem_bundle(&pem)
         .with_context(|| format!("`{}` does not contain PEM certificates", path.display()))
+}
+
+/// Adds "after N attempts" to a network error that survived retries.
+fn note_attempts(err: ApiError, attempts: u32) -> ApiError {
+    match err {
+        ApiError::Network { method, url, detail } if attempts > 1 => {
+            ApiError::Network { method, url, detail: format!("{detail} (after {attempts} attempts)") }
+        }
+        other => other,
+    }
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -285,6 +291,7 @@ fn describe_transport_error(err: &reqwest::Error) -> String {
         cause = c.source();
     }
     match last {
+        Some(detail) if detail.contains(kind) => detail,
         Some(detail) => format!("{kind}: {detail}"),
         None => kind.to_string(),
     }

@@ -142,7 +142,18 @@ struct TokenReply {
 /// Exchanges an API token for a JWT at `GET /v4/auth/token`. The API token
 /// travels in the `Authorization` header, never in the URL, and no JWT is sent with it.
 pub fn exchange(client: &Client, api_token: &Secret) -> Result<Secret, ApiError> {
-    let reply = client.send(Method::GET, "auth/token", Some(api_token), None, Retry::Idempotent)?;
+    let reply = match client.send(Method::GET, "auth/token", Some(api_token), None, Retry::Idempotent) {
+        Ok(reply) => reply,
+        // Every Screwdriver API has this route, so a 404 means the URL points elsewhere.
+        Err(ApiError::Status { method, path, status: 404, .. }) => {
+            return Err(ApiError::InvalidResponse {
+                method,
+                path,
+                detail: "404 Not Found: this URL does not serve the Screwdriver API".to_string(),
+            });
+        }
+        Err(err) => return Err(err),
+    };
     let token = reply.json::<TokenReply>()?.token.filter(|t| !t.is_empty());
     token.map(Secret::new).ok_or_else(|| ApiError::InvalidResponse {
         method: "GET".to_string(),

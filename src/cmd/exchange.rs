@@ -9,15 +9,18 @@ use crate::settings::Settings;
 pub fn run(args: ExchangeArgs, settings: &Settings) -> anyhow::Result<i32> {
     let (session, _stores, _shadowed) = super::session(settings)?;
     let (jwt, cached) = session.jwt_with(!args.no_cache)?;
-    tracing::info!(
-        "{} JWT, valid until {}",
-        if cached { "cached" } else { "new" },
-        crate::jwt::rfc3339(jwt.claims.exp)
-    );
+    let is_api_token = matches!(session.credential, crate::auth::Credential::ApiToken { .. });
+    let origin = match (is_api_token, cached) {
+        (false, _) => "the JWT in `SD_TOKEN`",
+        (true, true) => "a cached JWT",
+        (true, false) => "a new JWT",
+    };
+    tracing::info!("printing {origin}, valid until {}", crate::jwt::rfc3339(jwt.claims.exp));
     if settings.json {
         crate::output::json(&json!({
             "token": jwt.token.expose(),
-            "cached": cached,
+            // An SD_TOKEN JWT is neither cached nor exchanged.
+            "cached": is_api_token.then_some(cached),
             "scope": jwt.claims.scope().as_str(),
             "expires_at": crate::jwt::rfc3339(jwt.claims.exp),
             "expires_at_epoch": jwt.claims.exp,
