@@ -8,7 +8,7 @@ mod common;
 use std::io::Write;
 use std::process::Stdio;
 
-use common::{CountingProxy, Run, Sandbox, sdapi, unique_name};
+use common::{CountingProxy, Run, Sandbox, Trap, sdapi, unique_name};
 use serde_json::Value;
 
 /// Runs sdtoken in `sandbox` with extra variables for this run only.
@@ -234,7 +234,7 @@ fn context_remove_deletes_context_and_token() {
     let secrets = std::fs::read_to_string(sandbox.path("data/sdtoken/secrets.json")).unwrap();
     assert!(!secrets.contains("api-token/gone"), "{secrets}");
     assert!(secrets.contains("api-token/keep"), "{secrets}");
-    sandbox.run(&["status", "--context", "gone", "--api-url", &sdapi().url], "").expect_code(4);
+    sandbox.run(&["status", "--context", "gone", "--api-url", &sdapi().url], "").expect_code(6);
     sandbox.run(&["status", "--context", "keep"], "").success();
 }
 
@@ -326,4 +326,189 @@ fn contexts_keep_their_own_server_token_and_cache() {
     assert!(deleted.status().is_success());
     sandbox.run(&["exchange", "--context", "b", "--no-cache"], "").expect_code(4);
     sandbox.run(&["exchange", "--context", "a", "--no-cache"], "").success();
+}
+
+/// Runs sdtoken with every proxy variable aimed at `trap`, plus `vars`.
+fn run_trapped(sandbox: &Sandbox, trap: &Trap, vars: &[(&str, &str)], args: &[&str]) -> Run {
+    let proxies = trap.proxy_vars();
+    let mut all: Vec<(&str, &str)> = proxies.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    all.extend_from_slice(vars);
+    run_with(sandbox, &all, args)
+}
+
+#[track_caller]
+fn expect_no_context(run: &Run, name: &str) {
+    run.expect_code(6);
+    assert_eq!(run.stdout, "", "stdout must be empty on error");
+    assert!(run.stderr.starts_with(&format!("sdtoken: error: no context named `{name}`")), "{}", run.stderr);
+}
+
+#[test]
+fn missing_named_context_exits_6_without_request() {
+    let sandbox = Sandbox::new();
+    let proxy = CountingProxy::start(sandbox.path("requests.log"));
+    login(&sandbox, "work", &proxy.url, &new_token("ctx-missing")).success();
+    let logins = proxy.requests().len();
+    let trap = Trap::new();
+
+    let cases: Vec<(&str, Vec<(&str, &str)>, Vec<&str>)> = vec![
+        ("r0", vec![("SD_API_TOKEN", "fake-api-token")], vec!["--context", "r0", "exchange"]),
+        ("nosuch", vec![], vec!["--context", "nosuch", "list"]),
+        ("nosuch", vec![("SD_TOKEN", sdapi().user_jwt.as_str())], vec!["--context", "nosuch", "list"]),
+        ("typo", vec![("SDTOKEN_CONTEXT", "typo"), ("SD_API_TOKEN", "fake-api-token")], vec!["exchange"]),
+        ("typo", vec![("SDTOKEN_CONTEXT", "typo")], vec!["env", "--shell", "sh"]),
+        ("typo", vec![("SDTOKEN_CONTEXT", "typo")], vec!["exec", "--", "true"]),
+        ("typo", vec![("SDTOKEN_CONTEXT", "typo")], vec!["status"]),
+        ("typo", vec![("SDTOKEN_CONTEXT", "typo")], vec!["create", "never-made", "--pipeline", "1"]),
+        ("typo", vec![("SDTOKEN_CONTEXT", "typo")], vec!["delete", "1", "--yes"]),
+        ("typo", vec![("SDTOKEN_CONTEXT", "typo")], vec!["logout"]),
+    ];
+    for (name, vars, args) in &cases {
+        let run = run_trapped(&sandbox, &trap, vars, args);
+        expect_no_context(&run, name);
+        assert!(run.stderr.contains("hint: the contexts are `work`;"), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(&format!("`sdtoken login --context {name} --api-url URL`")), "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(trap.connections(), 0, "a request left for another server");
+    assert_eq!(proxy.requests().len(), logins, "a request reached the context's server");
+}
+
+#[test]
+fn missing_context_hint_keeps_given_api_url() {
+    let sandbox = Sandbox::new();
+    let run = sandbox.run(&["--context", "r0", "list", "--api-url", &sdapi().url], "");
+    expect_no_context(&run, "r0");
+    assert!(run.stderr.contains("there are no contexts yet"), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("`sdtoken login --context r0 --api-url {}`", sdapi().url)), "{}", run.stderr);
+}
+
+#[test]
+fn current_context_missing_from_config_exits_6() {
+    let sandbox = Sandbox::new();
+    let trap = Trap::new();
+    login(&sandbox, "work", &sdapi().url, &new_token("ctx-current-missing")).success();
+    let text = config_text(&sandbox).replace("current-context = \"work\"", "current-context = \"gone\"");
+    std::fs::write(config_path(&sandbox), text).unwrap();
+
+    let run = run_trapped(&sandbox, &trap, &[("SD_API_TOKEN", "fake-api-token")], &["exchange"]);
+    expect_no_context(&run, "gone");
+    assert!(run.stderr.contains("`current-context`"), "{}", run.stderr);
+    let (status, document) = {
+        let run = run_trapped(&sandbox, &trap, &[], &["status", "--json"]);
+        let document: Value = serde_json::from_str(&run.stdout).unwrap();
+        (run, document)
+    };
+    status.expect_code(6);
+    assert_eq!(document["valid"], false);
+    assert!(document["error"].as_str().unwrap().contains("no context named `gone`"), "{document}");
+    assert_eq!(trap.connections(), 0, "a request left for another server");
+    // The named context still works.
+    sandbox.run(&["--context", "work", "exchange"], "").success();
+}
+
+#[test]
+fn no_context_named_keeps_public_default() {
+    let sandbox = Sandbox::new();
+    let trap = Trap::new();
+    // No config and no context named: the contract's default context and URL.
+    let run = run_trapped(&sandbox, &trap, &[], &["list"]);
+    run.expect_code(4);
+    assert!(run.stderr.contains("no credential for context `default` (https://api.screwdriver.cd)"), "{}", run.stderr);
+    // The trap does catch an https request made through the proxy variables;
+    // the `.invalid` host never resolves, so nothing leaves the machine without them.
+    let caught = run_trapped(
+        &sandbox,
+        &trap,
+        &[("SD_API_TOKEN", "fake-api-token")],
+        &["exchange", "--api-url", "https://sd.example.invalid", "--timeout", "1"],
+    );
+    caught.expect_code(8);
+    assert!(trap.connections() >= 1, "the proxy variables did not reach the trap");
+}
+
+#[test]
+fn env_credential_over_named_context_warns() {
+    let sandbox = Sandbox::new();
+    let token = new_token("ctx-shadow");
+    login(&sandbox, "default", &sdapi().url, &token).success();
+    login(&sandbox, "ro", &sdapi().url, &token).success();
+    let jwt = sdapi().user_jwt.as_str();
+    let warning = "`SD_TOKEN` takes precedence over the token stored for context `ro`; unset it to use the context";
+
+    let by_flag = run_with(&sandbox, &[("SD_TOKEN", jwt)], &["--context", "ro", "list"]);
+    by_flag.success();
+    assert!(by_flag.stderr.contains(&format!("sdtoken: warning: {warning}")), "{}", by_flag.stderr);
+    let by_env = run_with(&sandbox, &[("SD_TOKEN", jwt), ("SDTOKEN_CONTEXT", "ro")], &["exchange"]);
+    by_env.success();
+    assert!(by_env.stderr.contains(warning), "{}", by_env.stderr);
+    let api_token = run_with(&sandbox, &[("SD_API_TOKEN", &token)], &["--context", "ro", "exchange"]);
+    api_token.success();
+    assert!(
+        api_token.stderr.contains("`SD_API_TOKEN` takes precedence over the token stored for context `ro`"),
+        "{}",
+        api_token.stderr
+    );
+
+    // Without --context the environment wins quietly, as the precedence order defines.
+    let unnamed = run_with(&sandbox, &[("SD_TOKEN", jwt)], &["exchange"]);
+    unnamed.success();
+    assert!(!unnamed.stderr.contains("warning"), "{}", unnamed.stderr);
+}
+
+#[test]
+fn build_token_over_named_context_warns() {
+    let sandbox = Sandbox::new();
+    login(&sandbox, "ro", &sdapi().url, &new_token("ctx-build-shadow")).success();
+    let build = sdapi().build_jwt(90);
+    let vars = [("SD_TOKEN", build.as_str()), ("SD_BUILD_ID", "1")];
+
+    let quiet = run_with(&sandbox, &vars, &["exchange"]);
+    quiet.success();
+    assert!(!quiet.stderr.contains("warning"), "{}", quiet.stderr);
+    let named = run_with(&sandbox, &vars, &["--context", "ro", "exchange"]);
+    named.success();
+    assert!(named.stderr.contains("`SD_TOKEN` takes precedence over the token stored for context `ro`"), "{}", named.stderr);
+}
+
+#[test]
+fn context_remove_current_names_next_step() {
+    let sandbox = Sandbox::new();
+    let trap = Trap::new();
+    let token = new_token("ctx-remove-current");
+    login(&sandbox, "a", &sdapi().url, &token).success();
+    login(&sandbox, "b", &sdapi().url, &token).success();
+    sandbox.run(&["logout", "--context", "b"], "").success();
+
+    let removed = sandbox.run(&["context", "remove", "a"], "");
+    removed.success();
+    assert!(removed.stderr.contains("Removed context `a` and its stored token.\n"), "{}", removed.stderr);
+    assert!(removed.stderr.contains("`a` was the current context, and no context is current now"), "{}", removed.stderr);
+    assert!(removed.stderr.contains("switch to `b` with `sdtoken context use b`"), "{}", removed.stderr);
+
+    // Nothing is current and no URL is given: no silent fallback to the public server.
+    let run = run_trapped(&sandbox, &trap, &[("SD_API_TOKEN", "fake-api-token")], &["exchange"]);
+    run.expect_code(6);
+    assert!(run.stderr.starts_with("sdtoken: error: no context is current"), "{}", run.stderr);
+    assert!(run.stderr.contains("`sdtoken context use b`"), "{}", run.stderr);
+    assert_eq!(trap.connections(), 0, "a request left for another server");
+
+    let removed = sandbox.run(&["context", "remove", "b"], "");
+    removed.success();
+    assert_eq!(removed.stderr, "Removed context `b`.\n");
+}
+
+#[test]
+fn context_remove_current_falls_back_to_default() {
+    let sandbox = Sandbox::new();
+    let token = new_token("ctx-remove-default");
+    login(&sandbox, "default", &sdapi().url, &token).success();
+    login(&sandbox, "work", &sdapi().url, &token).success();
+    sandbox.run(&["context", "use", "work"], "").success();
+
+    let removed = sandbox.run(&["context", "remove", "work"], "");
+    removed.success();
+    assert!(removed.stderr.contains("commands now use context `default`"), "{}", removed.stderr);
+    let status: Value = serde_json::from_str(&sandbox.run(&["status", "--json"], "").stdout).unwrap();
+    assert_eq!(status["context"], "default");
+    assert_eq!(status["valid"], true);
 }

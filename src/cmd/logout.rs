@@ -6,6 +6,8 @@ use crate::cli::LogoutArgs;
 use crate::settings::Settings;
 
 pub fn run(_args: LogoutArgs, settings: &Settings) -> anyhow::Result<i32> {
+    // A mistyped context name must not read as "nothing to remove".
+    settings.check_context()?;
     let stores = Stores::new(settings)?;
     if auth::remove_stored_token(settings, &stores)? {
         let store = stores.token_store()?;
