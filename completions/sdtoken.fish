@@ -31,7 +31,7 @@ complete -c sdtoken -n "__fish_sdtoken_needs_command" -l timeout -d 'Time limit 
 complete -c sdtoken -n "__fish_sdtoken_needs_command" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_needs_command" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_needs_command" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_needs_command" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_needs_command" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_needs_command" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_needs_command" -s V -l version -d 'Print version'
@@ -58,7 +58,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -l min-ttl -d 'Re
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -l with-token -d 'Read the token from stdin instead of prompting'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
@@ -68,7 +68,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -l timeout -d 'T
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
@@ -79,7 +79,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -l min-ttl -d 'R
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -l verify -d 'Check the JWT\'s RS256 signature against the server\'s key (GET /v4/auth/key)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exchange" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
@@ -90,10 +90,10 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand exchange" -l min-ttl -d 
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exchange" -l no-cache -d 'Exchange even when a cached JWT is still valid; the new JWT replaces it'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exchange" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exchange" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand exchange" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand exchange" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exchange" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exchange" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -l shell -d 'Output format [default: from $SHELL, else sh]' -r -f -a "sh\t''
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -l shell -d 'Output format; `--json` means `--shell json` [default: from $SHELL, else sh]' -r -f -a "sh\t''
 bash\t''
 zsh\t''
 fish\t''
@@ -109,7 +109,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -l min-ttl -d 'Rene
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -l replace-build-token -d 'Inside a build, replace the build\'s SD_TOKEN with the JWT of another credential'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -l var -d 'Export the JWT under this variable name instead of SD_TOKEN' -r
@@ -121,7 +121,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -l min-ttl -d 'Ren
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -l replace-build-token -d 'Inside a build, replace the build\'s SD_TOKEN with the JWT of another credential'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -l pipeline -d 'Work on this pipeline\'s tokens instead of your user tokens' -r
@@ -132,7 +132,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -l timeout -d 'Tim
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -s d -l description -d 'Description, at most 256 characters' -r
@@ -145,7 +145,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -l min-ttl -d 'R
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -l save -d 'Store the new value as the API token of the context'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -l name -d 'New name, 1 to 128 characters' -r
@@ -159,7 +159,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -l min-ttl -d 'R
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -l by-name -d 'Treat TOKEN as a name even when it is all digits'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -l pipeline -d 'Work on this pipeline\'s tokens instead of your user tokens' -r
@@ -173,7 +173,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -s y -l yes -d 
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -l by-name -d 'Treat TOKEN as a name even when it is all digits'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -l pipeline -d 'Work on this pipeline\'s tokens instead of your user tokens' -r
@@ -187,7 +187,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -s y -l yes -d '
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -l by-name -d 'Treat TOKEN as a name even when it is all digits'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
@@ -197,7 +197,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -f -a "list" -d 'List contexts and mark the current one'
@@ -210,7 +210,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from list" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from use" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
@@ -220,7 +220,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from use" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from use" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from use" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from use" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from use" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from use" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from use" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from remove" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
@@ -230,7 +230,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from remove" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from remove" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from remove" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
@@ -240,7 +240,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -l timeout 
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand help" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
@@ -250,6 +250,6 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand help" -l timeout -d 'Tim
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand help" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand help" -l json -d 'Print one JSON document on stdout instead of text'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand help" -l no-input -d 'Never prompt; fail instead when input is needed'
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand help" -s v -l verbose -d 'Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)'
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand help" -s v -l verbose -d 'Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand help" -s q -l quiet -d 'Print only data and errors'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand help" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -5,9 +5,13 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::store::StoreKind;
+
+mod usage;
+
+pub(crate) use usage::may_be_secret;
 
 const ROOT_EXAMPLES: &str = "\
 Examples:
@@ -59,7 +63,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub no_input: bool,
 
-    /// Log more on stderr (-v requests, -vv details, -vvv headers with secrets redacted)
+    /// Log more on stderr: -v requests, -vv details, -vvv headers (secrets redacted)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
@@ -155,7 +159,9 @@ pub struct StatusArgs {
 #[command(after_long_help = "\
 Examples:
   $ JWT=$(sdtoken exchange)
-  $ curl -H \"Authorization: Bearer $(sdtoken exchange)\" https://api.screwdriver.cd/v4/pipelines/1
+  # Give curl the JWT as a header on stdin (curl 7.55 or later), keeping it off argv
+  $ sdtoken exchange | sed 's/^/Authorization: Bearer /' |
+      curl -H @- https://api.screwdriver.cd/v4/pipelines/1
   # Get a JWT valid for at least 30 more minutes
   $ sdtoken exchange --min-ttl 30m")]
 pub struct ExchangeArgs {
@@ -182,11 +188,13 @@ pub enum ShellKind {
 Examples:
   # Check the exit code, because eval \"$(…)\" hides a failure
   $ out=$(sdtoken env --shell bash) && eval \"$out\"
-  $ sdtoken env --shell fish | source
+  $ set -l out (sdtoken env --shell fish | string collect); and eval $out
+  # One JSON object with both variables; `--json` is short for `--shell json`
+  $ sdtoken env --json | jq -r .SD_API_URL
   # Inside a build, export a user JWT without replacing the build's SD_TOKEN
   $ out=$(sdtoken env --var SD_USER_TOKEN) && eval \"$out\"")]
 pub struct EnvArgs {
-    /// Output format [default: from $SHELL, else sh]
+    /// Output format; `--json` means `--shell json` [default: from $SHELL, else sh]
     #[arg(long, value_enum, value_name = "SHELL")]
     pub shell: Option<ShellKind>,
 
@@ -214,7 +222,9 @@ pub struct TokenTarget {
 #[command(after_long_help = "\
 Examples:
   $ sdtoken exec -- ./deploy.sh --prod
-  $ sdtoken exec -- sh -c 'curl -H \"Authorization: Bearer $SD_TOKEN\" \"${SD_API_URL}pipelines/1\"'")]
+  # printf is a shell builtin, so the JWT stays off every argv
+  $ sdtoken exec -- sh -c 'printf \"Authorization: Bearer %s\\n\" \"$SD_TOKEN\" |
+      curl -H @- \"${SD_API_URL}pipelines/1\"'")]
 pub struct ExecArgs {
     #[command(flatten)]
     pub target: TokenTarget,
@@ -342,7 +352,7 @@ pub struct DeleteArgs {
     pub tokens: Vec<String>,
 
     /// Delete every token of the pipeline given with --pipeline
-    #[arg(long, requires = "pipeline")]
+    #[arg(long)]
     pub all: bool,
 
     /// Work on this pipeline's tokens instead of your user tokens
@@ -430,12 +440,14 @@ pub struct HelpArgs {
     pub topic: Vec<String>,
 }
 
-/// Parses the command line. `--help` and `--version` print on stdout and exit 0;
-/// a usage error prints in sdtoken's error format on stderr and exits 2.
+/// Parses the command line and checks the flag combinations that clap cannot
+/// express. `--help` and `--version` print on stdout and exit 0; a usage error
+/// prints in sdtoken's error format on stderr and exits 2.
 pub fn parse() -> Cli {
     use clap::error::ErrorKind;
 
-    Cli::try_parse().unwrap_or_else(|err| {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let cli = Cli::try_parse_from(&args).unwrap_or_else(|err| {
         let prints_help = matches!(
             err.kind(),
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
@@ -443,66 +455,14 @@ pub fn parse() -> Cli {
         if prints_help {
             err.exit();
         }
-        let path = command_path(std::env::args_os().skip(1));
-        crate::output::stderr(&format_usage_error(&err.render().to_string(), &path));
+        crate::output::stderr(&usage::render_clap_error(&err, &args));
         std::process::exit(err.exit_code());
-    })
-}
-
-/// The subcommand path named on the command line, such as `sdtoken context use`.
-fn command_path(args: impl Iterator<Item = OsString>) -> String {
-    let mut command = Cli::command();
-    let mut path = vec!["sdtoken".to_string()];
-    for arg in args {
-        let Some(arg) = arg.to_str().map(str::to_string) else { continue };
-        if arg == "--" {
-            break;
-        }
-        if let Some(sub) = command.find_subcommand(&arg).cloned() {
-            path.push(arg);
-            command = sub;
-        }
+    });
+    if let Err(err) = usage::check_combinations(&cli) {
+        let code = crate::error::report(&err.into());
+        std::process::exit(code.code());
     }
-    path.join(" ")
-}
-
-/// Rewrites clap's error text as `sdtoken: error: …` followed by `hint:` lines:
-/// clap's tips, then the usage line and where to find the full help.
-fn format_usage_error(rendered: &str, path: &str) -> String {
-    enum Part {
-        Message,
-        Usage,
-        Other,
-    }
-    let mut message: Vec<&str> = Vec::new();
-    let mut hints: Vec<String> = Vec::new();
-    let mut usage: Vec<&str> = Vec::new();
-    let mut part = Part::Message;
-    for line in rendered.lines() {
-        if line.trim().is_empty() {
-            part = Part::Other;
-        } else if let Some(tip) = line.trim_start().strip_prefix("tip: ") {
-            hints.push(tip.to_string());
-        } else if let Some(first) = line.strip_prefix("Usage: ") {
-            usage.push(first.trim());
-            part = Part::Usage;
-        } else if line.starts_with("For more information") {
-            continue;
-        } else if matches!(part, Part::Usage) {
-            usage.push(line.trim());
-        } else {
-            message.push(line.strip_prefix("error: ").unwrap_or(line));
-        }
-    }
-    let mut text = format!("sdtoken: error: {}\n", message.join("\n"));
-    for hint in hints {
-        text.push_str(&format!("hint: {hint}\n"));
-    }
-    match usage.as_slice() {
-        [] => text.push_str(&format!("hint: see `{path} --help`\n")),
-        forms => text.push_str(&format!("hint: usage: `{}`; see `{path} --help`\n", forms.join("` or `"))),
-    }
-    text
+    cli
 }
 
 /// Parses a positive integer id.
@@ -516,6 +476,7 @@ pub fn parse_id(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     #[test]
     fn command_definition_is_consistent() {
@@ -536,41 +497,5 @@ mod tests {
         let Command::Exec(args) = cli.command else { panic!("not exec") };
         assert_eq!(args.command, ["ls", "-la", "--json"]);
         assert!(!cli.global.json);
-    }
-
-    #[test]
-    fn usage_error_uses_sdtoken_format() {
-        let rendered = "error: unrecognized subcommand 'lst'\n\n  tip: a similar subcommand exists: 'list'\n\n\
-                        Usage: sdtoken [OPTIONS] <COMMAND>\n\nFor more information, try '--help'.\n";
-        assert_eq!(
-            format_usage_error(rendered, "sdtoken"),
-            "sdtoken: error: unrecognized subcommand 'lst'\n\
-             hint: a similar subcommand exists: 'list'\n\
-             hint: usage: `sdtoken [OPTIONS] <COMMAND>`; see `sdtoken --help`\n"
-        );
-    }
-
-    #[test]
-    fn usage_error_keeps_indented_message_lines() {
-        let rendered = "error: the following required arguments were not provided:\n  <NAME>\n\n\
-                        Usage: sdtoken create <NAME>\n\nFor more information, try '--help'.\n";
-        assert_eq!(
-            format_usage_error(rendered, "sdtoken create"),
-            "sdtoken: error: the following required arguments were not provided:\n  <NAME>\n\
-             hint: usage: `sdtoken create <NAME>`; see `sdtoken create --help`\n"
-        );
-    }
-
-    #[test]
-    fn command_path_follows_subcommands() {
-        let args = ["--json", "context", "use", "x", "--", "list"].map(OsString::from);
-        assert_eq!(command_path(args.into_iter()), "sdtoken context use");
-    }
-
-    #[test]
-    fn delete_all_needs_pipeline() {
-        assert!(Cli::try_parse_from(["sdtoken", "delete", "--all"]).is_err());
-        assert!(Cli::try_parse_from(["sdtoken", "delete", "--all", "--pipeline", "3"]).is_ok());
-        assert!(Cli::try_parse_from(["sdtoken", "delete"]).is_err());
     }
 }

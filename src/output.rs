@@ -74,6 +74,8 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) {
     let mut table = comfy_table::Table::new();
     table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
     table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    let detected = table.width();
+    table.set_width(table_width(detected, std::env::var("COLUMNS").ok().as_deref()));
     if color_enabled() {
         table.set_header(header.iter().map(|h| comfy_table::Cell::new(h).add_attribute(comfy_table::Attribute::Bold)));
     } else {
@@ -84,6 +86,17 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) {
         table.add_row(row);
     }
     stdout_line(&table.to_string());
+}
+
+/// Picks the width to fit a table in: the terminal's, else `COLUMNS`, else 80.
+/// A pty whose size was never set reports 0 columns, and comfy-table would
+/// then squeeze every column to one character.
+fn table_width(detected: Option<u16>, columns: Option<&str>) -> u16 {
+    const FALLBACK: u16 = 80;
+    detected
+        .filter(|width| *width > 0)
+        .or_else(|| columns.and_then(|text| text.trim().parse::<u16>().ok()).filter(|width| *width > 0))
+        .unwrap_or(FALLBACK)
 }
 
 /// Replaces control characters (tabs, newlines, terminal escapes from server
@@ -100,5 +113,15 @@ mod tests {
     fn clean_cell_removes_control_characters() {
         assert_eq!(clean_cell("a\tb\nc\u{1b}[31md"), "a b c [31md");
         assert_eq!(clean_cell("nightly jobs"), "nightly jobs");
+    }
+
+    #[test]
+    fn table_width_falls_back_to_columns_then_80() {
+        assert_eq!(table_width(Some(132), Some("100")), 132);
+        assert_eq!(table_width(Some(0), Some("100")), 100);
+        assert_eq!(table_width(None, Some(" 90 ")), 90);
+        assert_eq!(table_width(Some(0), None), 80);
+        assert_eq!(table_width(None, Some("0")), 80);
+        assert_eq!(table_width(None, Some("wide")), 80);
     }
 }

@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use crate::api::{ApiUrl, DEFAULT_API_URL};
 use crate::cli::GlobalArgs;
 use crate::config::{Config, ConfigFile, ContextConfig, DEFAULT_CONTEXT, validate_context_name};
+use crate::error::{CliError, ExitCode};
 use crate::secret::Secret;
 use crate::store::StoreKind;
 
@@ -28,6 +29,20 @@ pub enum UrlSource {
     /// The public instance, because nothing else named one.
     Default,
 }
+
+/// Where the context name came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContextOrigin {
+    /// `--context` or `SDTOKEN_CONTEXT`.
+    Explicit,
+    /// The config's `current-context`.
+    Current,
+    /// Nothing named a context, so it is `default`.
+    Default,
+}
+
+/// At most this many context names are listed in a hint.
+const MAX_LISTED_CONTEXTS: usize = 5;
 
 /// Credentials found in the environment. Read before any store is touched.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +68,7 @@ pub struct Settings {
     pub context: String,
     /// True when `--context` or `SDTOKEN_CONTEXT` named the context.
     pub context_explicit: bool,
+    pub context_origin: ContextOrigin,
     pub api_url: ApiUrl,
     pub url_source: UrlSource,
     pub json: bool,
@@ -74,7 +90,7 @@ impl Settings {
     pub fn resolve(global: &GlobalArgs) -> anyhow::Result<Settings> {
         let config_file = ConfigFile::locate()?;
         let config = config_file.load()?;
-        let (context, context_explicit) = resolve_context(global, &config)?;
+        let (context, context_origin) = resolve_context(global, &config)?;
         let (api_url, url_source) = resolve_api_url(global, config.contexts.get(&context))?;
         let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         let interactive = terminal && !global.no_input;
@@ -84,7 +100,8 @@ impl Settings {
             config_file,
             config,
             context,
-            context_explicit,
+            context_explicit: context_origin == ContextOrigin::Explicit,
+            context_origin,
             api_url,
             url_source,
             json: global.json,
@@ -104,6 +121,47 @@ impl Settings {
         self.config.contexts.get(&self.context)
     }
 
+    /// Checks, before any store or request, that the context exists where a
+    /// credential depends on it (exit 6 otherwise). A context named by
+    /// `--context`, `SDTOKEN_CONTEXT` or `current-context` must be in the
+    /// config, because falling back to the public server would send the
+    /// credential somewhere the user did not mean. When nothing names a
+    /// context, `default` is used, also with no config at all. That is an
+    /// error only when other contexts exist and no URL was given.
+    pub fn check_context(&self) -> Result<(), CliError> {
+        if self.context_config().is_some() {
+            return Ok(());
+        }
+        let contexts = &self.config.contexts;
+        let (message, hint) = match self.context_origin {
+            ContextOrigin::Explicit => (format!("no context named `{}`", self.context), self.missing_context_hint()),
+            ContextOrigin::Current => (
+                format!("no context named `{}`, which config.toml names as `current-context`", self.context),
+                self.missing_context_hint(),
+            ),
+            ContextOrigin::Default if contexts.is_empty() || self.url_source == UrlSource::Explicit => return Ok(()),
+            ContextOrigin::Default => (
+                format!("no context is current, and there is no context named `{DEFAULT_CONTEXT}`"),
+                format!("{}, or pass `--context NAME`", pick_context_hint(contexts.keys().map(String::as_str))),
+            ),
+        };
+        Err(CliError::new(ExitCode::NotFound, message).with_hint(hint))
+    }
+
+    /// Lists the existing contexts and the login that would create the missing one.
+    fn missing_context_hint(&self) -> String {
+        let url = match self.url_source {
+            UrlSource::Explicit => self.api_url.to_string(),
+            _ => "URL".to_string(),
+        };
+        let login = format!("sdtoken login --context {} --api-url {url}", self.context);
+        if self.config.contexts.is_empty() {
+            return format!("there are no contexts yet; create this one with `{login}`");
+        }
+        let contexts = list_names(self.config.contexts.keys().map(String::as_str));
+        format!("the contexts are {contexts}; create this one with `{login}`")
+    }
+
     /// The store that holds (or will hold) the current context's API token:
     /// the context's remembered choice, else `SDTOKEN_STORE`, else the OS keyring.
     pub fn token_store_kind(&self) -> anyhow::Result<StoreKind> {
@@ -119,13 +177,37 @@ impl Settings {
     }
 }
 
-fn resolve_context(global: &GlobalArgs, config: &Config) -> anyhow::Result<(String, bool)> {
+fn resolve_context(global: &GlobalArgs, config: &Config) -> anyhow::Result<(String, ContextOrigin)> {
     if let Some(name) = global.context.as_deref().filter(|n| !n.is_empty()) {
         validate_context_name(name)?;
-        return Ok((name.to_string(), true));
+        return Ok((name.to_string(), ContextOrigin::Explicit));
     }
-    let name = config.current_context.clone().unwrap_or_else(|| DEFAULT_CONTEXT.to_string());
-    Ok((name, false))
+    match config.current_context.clone().filter(|n| !n.is_empty()) {
+        Some(name) => Ok((name, ContextOrigin::Current)),
+        None => Ok((DEFAULT_CONTEXT.to_string(), ContextOrigin::Default)),
+    }
+}
+
+/// "switch to one of `a` and `b` with `sdtoken context use NAME`", or the
+/// whole command when there is only one context.
+pub fn pick_context_hint<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    match names.as_slice() {
+        [only] => format!("switch to `{only}` with `sdtoken context use {only}`"),
+        _ => format!("switch to one of {} with `sdtoken context use NAME`", list_names(names.into_iter())),
+    }
+}
+
+/// Formats names as "`a`, `b` and `c`"; past `MAX_LISTED_CONTEXTS` names the
+/// rest are counted ("… and 4 more").
+pub fn list_names<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<String> = names.map(|n| format!("`{n}`")).collect();
+    match names.len() {
+        0 => "none".to_string(),
+        1 => names[0].clone(),
+        n if n <= MAX_LISTED_CONTEXTS => format!("{} and {}", names[..n - 1].join(", "), names[n - 1]),
+        n => format!("{} and {} more", names[..MAX_LISTED_CONTEXTS].join(", "), n - MAX_LISTED_CONTEXTS),
+    }
 }
 
 fn resolve_api_url(global: &GlobalArgs, context: Option<&ContextConfig>) -> anyhow::Result<(ApiUrl, UrlSource)> {
@@ -137,4 +219,20 @@ fn resolve_api_url(global: &GlobalArgs, context: Option<&ContextConfig>) -> anyh
         return Ok((url, UrlSource::Context));
     }
     Ok((ApiUrl::parse(DEFAULT_API_URL)?, UrlSource::Default))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_names_counts_past_the_limit() {
+        assert_eq!(list_names(["a"].into_iter()), "`a`");
+        assert_eq!(list_names(["a", "b", "c"].into_iter()), "`a`, `b` and `c`");
+        let many: Vec<String> = (1..=8).map(|n| format!("c{n}")).collect();
+        assert_eq!(
+            list_names(many.iter().map(String::as_str)),
+            "`c1`, `c2`, `c3`, `c4`, `c5` and 3 more"
+        );
+    }
 }

@@ -66,7 +66,14 @@ pub fn dotenv_quote(value: &str) -> String {
     format!("\"{escaped}\"")
 }
 
-/// Checks a variable name for `--var`: a letter or `_`, then letters, digits or `_`.
+/// Variables that shells or programs act on, which `--var` must not overwrite.
+const PROCESS_VARS: [&str; 12] =
+    ["PATH", "HOME", "SHELL", "IFS", "PWD", "USER", "BASH_ENV", "ENV", "PS1", "PS2", "PS3", "PS4"];
+/// Prefixes of the variables that the dynamic loader acts on (Linux `LD_*`, macOS `DYLD_*`).
+const LOADER_PREFIXES: [&str; 2] = ["LD_", "DYLD_"];
+
+/// Checks a variable name for `--var`: a letter or `_`, then letters, digits
+/// or `_`, and not a variable that the JWT would clobber.
 pub fn validate_var_name(name: &str) -> Result<(), crate::error::CliError> {
     let mut chars = name.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
@@ -75,7 +82,30 @@ pub fn validate_var_name(name: &str) -> Result<(), crate::error::CliError> {
             "invalid variable name `{name}`: use letters, digits and `_`, not starting with a digit"
         )));
     }
+    if let Some(reason) = reserved_reason(name) {
+        return Err(crate::error::CliError::usage(format!("invalid variable name `{name}` for `--var`: {reason}"))
+            .with_hint("choose a name of your own, such as `--var SD_USER_TOKEN`"));
+    }
     Ok(())
+}
+
+/// Explains why the JWT must not go into `name`, if it must not. Names are compared
+/// in upper case, because zsh ties `path` to `PATH` and Windows ignores case.
+fn reserved_reason(name: &str) -> Option<&'static str> {
+    let upper = name.to_ascii_uppercase();
+    if upper == "SD_API_URL" {
+        return Some("`SD_API_URL` is exported next to the JWT and holds the API URL");
+    }
+    if upper == "SD_API_TOKEN" {
+        return Some("sdtoken reads `SD_API_TOKEN` as an API token, and a JWT there fails to exchange");
+    }
+    if PROCESS_VARS.contains(&upper.as_str()) {
+        return Some("the shell and the programs it starts depend on that variable");
+    }
+    if LOADER_PREFIXES.iter().any(|prefix| upper.starts_with(prefix)) {
+        return Some("the dynamic loader acts on variables with that prefix");
+    }
+    None
 }
 
 #[cfg(test)]
@@ -141,6 +171,21 @@ mod tests {
         assert!(validate_var_name("_x1").is_ok());
         for bad in ["", "1A", "A-B", "A B", "$A", "A=B", "É"] {
             assert!(validate_var_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn var_names_that_clobber_are_rejected() {
+        let sdtoken_vars = ["SD_API_URL", "SD_API_TOKEN"];
+        let process_vars = ["PATH", "path", "HOME", "SHELL", "IFS", "PWD", "USER", "BASH_ENV", "ENV", "PS1", "PS4"];
+        let loader_vars = ["LD_PRELOAD", "LD_LIBRARY_PATH", "DYLD_INSERT_LIBRARIES"];
+        for reserved in sdtoken_vars.into_iter().chain(process_vars).chain(loader_vars) {
+            let err = validate_var_name(reserved).expect_err(reserved);
+            assert!(err.message.contains(&format!("`{reserved}`")), "{}", err.message);
+            assert!(err.hint.as_deref().is_some_and(|h| h.contains("--var SD_USER_TOKEN")), "{reserved}");
+        }
+        for allowed in ["SD_TOKEN", "SD_USER_TOKEN", "PATH_TOKEN", "MY_HOME", "PS5", "ENVIRONMENT", "LDX"] {
+            assert!(validate_var_name(allowed).is_ok(), "{allowed}");
         }
     }
 }

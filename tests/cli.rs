@@ -197,6 +197,10 @@ fn error_cases_match_snapshot() {
         ("error-missing-argument", &[], vec!["create"]),
         ("error-malformed-sd-token", &[("SD_TOKEN", "not-a-jwt"), ("SD_API_URL", NO_SERVER)], vec!["exchange"]),
         ("error-update-nothing", with_jwt, vec!["update", "17"]),
+        ("error-login-token-argument", &[], vec!["login", "--with-token", "jCxPh_r_8IxcCanaryCanaryCanary"]),
+        ("error-login-token-flag", &[], vec!["login", "--token", "jCxPh_r_8IxcCanaryCanaryCanary"]),
+        ("error-delete-all-without-pipeline", with_jwt, vec!["delete", "--all", "--yes"]),
+        ("error-store-from-environment", &[("SDTOKEN_STORE", "plain")], vec!["login", "--api-url", NO_SERVER]),
     ];
     let mut mismatches = Vec::new();
     for (name, vars, args) in &cases {
@@ -241,6 +245,165 @@ fn assert_error_format(stderr: &str) {
         }
     }
     assert!(stderr.ends_with('\n'), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------
+// Arguments that may be secrets
+
+/// A value that looks like an API token; no part of it may be printed back.
+const CANARY: &str = "jCxPh_r_8IxcCanaryQ2PlBn3TZqYvW0sEk4uHdRmLa7";
+
+#[test]
+fn secret_arguments_are_never_echoed() {
+    let sandbox = Sandbox::new();
+    let with_token_equals = format!("--with-token={CANARY}");
+    let token_equals = format!("--token={CANARY}");
+    let pipeline_equals = format!("--pipeline={CANARY}");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["login", CANARY],
+        vec!["login", "--with-token", CANARY],
+        vec!["login", &with_token_equals],
+        vec!["login", "--token", CANARY],
+        vec!["login", &token_equals],
+        vec!["exchange", CANARY],
+        vec!["create", "ci-bot", CANARY],
+        vec!["list", CANARY],
+        vec!["list", &pipeline_equals],
+        vec![CANARY],
+        vec!["context", "list", CANARY],
+        vec!["help", CANARY],
+        vec!["help", "create", CANARY],
+    ];
+    for args in &cases {
+        let run = run_with(&sandbox, &[("SD_API_URL", NO_SERVER)], args);
+        run.expect_code(2);
+        assert_error_format(&run.stderr);
+        assert_eq!(run.stdout, "", "{args:?}");
+        assert!(!run.stderr.contains(&CANARY[..8]), "{args:?} echoed the value:\n{}", run.stderr);
+        assert!(!run.stderr.contains(&CANARY[CANARY.len() - 8..]), "{args:?} echoed the value:\n{}", run.stderr);
+    }
+}
+
+#[test]
+fn unexpected_argument_gives_position_and_length() {
+    let sandbox = Sandbox::new();
+    let run = sandbox.run(&["exchange", CANARY], "");
+    run.expect_code(2);
+    let expected = format!(
+        "sdtoken: error: unexpected argument at position 2 ({} characters, not shown because it may be a secret)\n",
+        CANARY.len()
+    );
+    assert!(run.stderr.starts_with(&expected), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: usage: `sdtoken exchange [OPTIONS]`"), "{}", run.stderr);
+}
+
+#[test]
+fn login_token_argument_hints_stdin_or_prompt() {
+    let sandbox = Sandbox::new();
+    let hint = "hint: login does not take the token as an argument: pipe it to `sdtoken login --with-token`, \
+                or run `sdtoken login` on a terminal for a hidden prompt";
+    for args in [&["login", CANARY][..], &["login", "--with-token", CANARY], &["login", "--token", CANARY]] {
+        let run = sandbox.run(args, "");
+        run.expect_code(2);
+        assert!(run.stderr.contains(hint), "{args:?}:\n{}", run.stderr);
+        assert!(!run.stderr.contains("--store"), "{args:?} points to --store:\n{}", run.stderr);
+    }
+}
+
+#[test]
+fn delete_all_without_pipeline_asks_for_pipeline() {
+    let sandbox = Sandbox::new();
+    let vars = [("SD_TOKEN", offline_jwt()), ("SD_API_URL", NO_SERVER.to_string())];
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = run_with(&sandbox, &vars, &["delete", "--all", "--yes"]);
+    run.expect_code(2);
+    assert_error_format(&run.stderr);
+    assert!(run.stderr.starts_with("sdtoken: error: `--all` needs `--pipeline ID`"), "{}", run.stderr);
+    assert!(!run.stderr.contains("TOKENS"), "{}", run.stderr);
+}
+
+#[test]
+fn invalid_store_from_environment_names_variable() {
+    let sandbox = Sandbox::new();
+    let run = run_with(&sandbox, &[("SDTOKEN_STORE", "plain")], &["login", "--api-url", NO_SERVER]);
+    run.expect_code(2);
+    assert_error_format(&run.stderr);
+    assert!(run.stderr.starts_with("sdtoken: error: invalid value 'plain' in `SDTOKEN_STORE`"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: set `SDTOKEN_STORE` to a valid value, or unset it"), "{}", run.stderr);
+
+    // The same value on the command line names the option.
+    let run = sandbox.run(&["login", "--store", "plain", "--api-url", NO_SERVER], "");
+    run.expect_code(2);
+    assert!(run.stderr.contains("for '--store <STORE>'"), "{}", run.stderr);
+    assert!(!run.stderr.contains("SDTOKEN_STORE"), "{}", run.stderr);
+}
+
+// ---------------------------------------------------------------------------
+// Help text that matches the behaviour
+
+#[test]
+fn verbose_flag_logs_requests_as_documented() {
+    let sandbox = Sandbox::new();
+    let help = sandbox.run(&["--help"], "");
+    assert!(help.stdout.contains("-v requests, -vv details, -vvv headers (secrets redacted)"), "{}", help.stdout);
+
+    let vars = [("SD_TOKEN", sdapi().user_jwt.as_str()), ("SD_API_URL", sdapi().url.as_str())];
+    let quiet = run_with(&sandbox, &vars, &["list"]);
+    quiet.success();
+    assert!(!quiet.stderr.contains("GET /v4/tokens"), "a request line without -v:\n{}", quiet.stderr);
+    let verbose = run_with(&sandbox, &vars, &["-v", "list"]);
+    verbose.success();
+    assert!(verbose.stderr.contains("GET /v4/tokens -> 200 in "), "no request line at -v:\n{}", verbose.stderr);
+    assert!(!verbose.stderr.contains(&sdapi().user_jwt), "the JWT was logged");
+}
+
+#[test]
+fn help_examples_keep_secrets_off_argv() {
+    let sandbox = Sandbox::new();
+    for command in ["exchange", "exec"] {
+        let help = sandbox.run(&[command, "--help"], "");
+        help.success();
+        assert!(!help.stdout.contains("Bearer $"), "{command}: a JWT on curl's argv:\n{}", help.stdout);
+        assert!(help.stdout.contains("curl -H @-"), "{command}: {}", help.stdout);
+    }
+    let env = sandbox.run(&["env", "--help"], "");
+    assert!(!env.stdout.contains("| source"), "a fish example that hides failures:\n{}", env.stdout);
+    assert!(
+        env.stdout.contains("set -l out (sdtoken env --shell fish | string collect); and eval $out"),
+        "{}",
+        env.stdout
+    );
+}
+
+#[test]
+fn reference_pages_state_the_rules() {
+    let sandbox = Sandbox::new();
+    let environment = sandbox.run(&["help", "environment"], "").stdout;
+    assert!(environment.contains("expires within --min-ttl"), "{environment}");
+    assert!(environment.contains("$XDG_CACHE_HOME/sdtoken/locks"), "{environment}");
+    let exit_codes = sandbox.run(&["help", "exit-codes"], "").stdout;
+    assert!(exit_codes.contains("a confirmation answered no"), "{exit_codes}");
+}
+
+#[test]
+fn login_report_names_store_and_durability() {
+    let sandbox = Sandbox::new();
+    let (_, value) = sdapi().create_user_token(&sdapi().user_jwt, &unique_name("cli-wording"));
+    let file = sandbox.login(&value);
+    file.success();
+    assert!(file.stderr.contains(", which is plaintext with mode 0600:"), "{}", file.stderr);
+
+    let context = unique_name("cli-keyutils");
+    let args = ["login", "--with-token", "--store", "keyutils", "--context", &context, "--api-url", &sdapi().url];
+    let keyutils = sandbox.run(&args, &value);
+    keyutils.success();
+    assert!(!keyutils.stderr.contains(") ("), "two brackets in a row:\n{}", keyutils.stderr);
+    assert!(
+        keyutils.stderr.contains("stored in the kernel keyring (keyutils), which is volatile: it is gone at reboot."),
+        "{}",
+        keyutils.stderr
+    );
+    sandbox.run(&["logout", "--context", &context], "").success();
 }
 
 // ---------------------------------------------------------------------------
@@ -473,6 +636,78 @@ fn list_on_terminal_prints_table_with_bold_header() {
     assert!(!plain.contains('\u{1b}'), "escape sequences despite NO_COLOR:\n{plain}");
 }
 
+/// Removes ANSI escape sequences such as `ESC[1m`.
+fn strip_ansi(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // Skip `[`, parameters and the final letter.
+            for next in chars.by_ref() {
+                if next.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
+/// Lists the table lines (those drawn with `│`) without styling, with their widths in characters.
+fn table_lines(output: &str) -> Vec<(String, usize)> {
+    strip_ansi(output)
+        .lines()
+        .map(|line| line.trim_end_matches('\r'))
+        .filter(|line| line.contains('│'))
+        .map(|line| (line.to_string(), line.chars().count()))
+        .collect()
+}
+
+#[test]
+fn list_on_zero_width_terminal_uses_80_columns() {
+    let sandbox = Sandbox::new();
+    let name = unique_name("cli-width");
+    let description = "a description long enough to need wrapping on any terminal narrower than two hundred columns, \
+                       so the table fills the whole width it is given and no more than that";
+    let created = run_with(
+        &sandbox,
+        &[("SD_TOKEN", sdapi().user_jwt.as_str()), ("SD_API_URL", sdapi().url.as_str())],
+        &["create", &name, "--description", description],
+    );
+    created.success();
+    let vars = [("SD_TOKEN", sdapi().user_jwt.as_str()), ("SD_API_URL", sdapi().url.as_str())];
+
+    for (no_color, columns, expected) in
+        [(false, None, 80), (true, None, 80), (false, Some("120"), 120), (true, Some("120"), 120)]
+    {
+        let mut run_vars = vars.to_vec();
+        if no_color {
+            run_vars.push(("NO_COLOR", "1"));
+        }
+        if let Some(columns) = columns {
+            run_vars.push(("COLUMNS", columns));
+        }
+        // The pty gets 80x24 when it is spawned; sdtoken starts only after the
+        // size is set to 0x0 and a line arrives on its input.
+        let mut session = pty_shell(&sandbox, &run_vars, "read -r go && exec \"$0\" list");
+        session.get_process_mut().set_window_size(0, 0).unwrap();
+        session.send_line("").unwrap();
+        let (output, code) = finish(session);
+        assert_eq!(code, 0, "{output}");
+        let case = format!("NO_COLOR: {no_color}, COLUMNS: {columns:?}");
+        let lines = table_lines(&output);
+        let widest = lines.iter().map(|(_, width)| *width).max().unwrap_or(0);
+        // Wrapping at word boundaries can leave the description column a word narrower than the room it has.
+        assert!(widest <= expected, "{case}: wider than {expected} columns:\n{output}");
+        assert!(widest + 12 >= expected, "{case}: much narrower than {expected} columns:\n{output}");
+        let row =
+            lines.iter().find(|(line, _)| line.contains(&name)).unwrap_or_else(|| panic!("{case}: no row:\n{output}"));
+        assert!(row.0.contains(&format!(" {name} ")), "{case}: the name was wrapped: {}", row.0);
+    }
+}
+
 #[test]
 fn help_on_terminal_respects_no_color() {
     let sandbox = Sandbox::new();
@@ -599,13 +834,54 @@ fn prompt_needs_terminal_on_stdin_and_stderr() {
     assert!(exchanges(&value), "the token changed without confirmation");
 }
 
+/// Starts sdtoken with `args` (no quoting needed) on a pty and returns the
+/// session once the hidden token prompt reads input, with the text before it.
+fn hidden_prompt(sandbox: &Sandbox, args: &[&str]) -> (expectrl::Session, String) {
+    // The pty starts with echo off; `stty echo` turns it on, so that the prompt
+    // turning it off shows when the prompt is ready.
+    let script = format!("stty echo && exec \"$0\" {}", args.join(" "));
+    let mut session = pty_shell(sandbox, &[], &script);
+    let text = expect_text(&mut session, "API token");
+    // The prompt turns echo off and discards pending input in one step, so
+    // input sent before echo is off could be lost.
+    for _ in 0..3000 {
+        if !session.get_process().get_echo().unwrap() {
+            return (session, text);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("the prompt did not turn echo off:\n{text}");
+}
+
+#[test]
+fn login_prompt_empty_answer_exits_2() {
+    let sandbox = Sandbox::new();
+    let (mut session, before) = hidden_prompt(&sandbox, &["login", "--context", "cc", "--api-url", &sdapi().url]);
+    assert!(!before.contains("sdtoken create"), "the prompt suggests a command that needs a login:\n{before}");
+    session.send_line("").unwrap();
+    let (output, code) = finish(session);
+    assert_eq!(code, 2, "{output}");
+    assert!(output.contains("sdtoken: error: the API token is empty"), "{output}");
+    assert!(!sandbox.path("config/sdtoken/config.toml").exists(), "an empty login created the context");
+}
+
+#[test]
+fn login_prompt_end_of_input_exits_2() {
+    let sandbox = Sandbox::new();
+    let (mut session, _) = hidden_prompt(&sandbox, &["login", "--context", "cc", "--api-url", &sdapi().url]);
+    // Ctrl-D at the start of a line is end of input on a terminal.
+    session.send("\u{4}").unwrap();
+    let (output, code) = finish(session);
+    assert_eq!(code, 2, "{output}");
+    assert!(output.contains("sdtoken: error: the API token is empty"), "{output}");
+}
+
 #[test]
 fn login_prompt_does_not_echo_token() {
     let sandbox = Sandbox::new();
     let (_, value) = sdapi().create_user_token(&sdapi().user_jwt, &unique_name("cli-login"));
 
-    let mut session = pty(&sandbox, &[], &["login", "--api-url", &sdapi().url]);
-    let mut output = expect_text(&mut session, "API token");
+    let (mut session, mut output) = hidden_prompt(&sandbox, &["login", "--api-url", &sdapi().url]);
     session.send_line(&value).unwrap();
     let (rest, code) = finish(session);
     output.push_str(&rest);

@@ -110,8 +110,8 @@ fn install_pwn(dir: &Path) {
 fn shell_cases() -> Vec<(&'static str, Vec<&'static str>)> {
     let posix = "out=$(SD_TOKEN=\"$SOURCE_JWT\" sdtoken env --shell KIND --api-url \"$SOURCE_URL\") \
                  && unset SOURCE_JWT && eval \"$out\" && exec env -0";
-    let fish = "SD_TOKEN=$SOURCE_JWT sdtoken env --shell fish --api-url $SOURCE_URL | source; \
-                and set -e SOURCE_JWT; and exec env -0";
+    let fish = "set -l out (SD_TOKEN=$SOURCE_JWT sdtoken env --shell fish --api-url $SOURCE_URL | string collect); \
+                and eval $out; and set -e SOURCE_JWT; and exec env -0";
     vec![
         ("sh", vec!["sh", "-c", posix]),
         ("bash", vec!["bash", "--norc", "--noprofile", "-c", posix]),
@@ -245,6 +245,115 @@ fn env_var_flag_renames_token_variable() {
         run.expect_code(2);
         assert_eq!(run.stdout, "", "--var {bad:?}");
     }
+}
+
+#[test]
+fn fish_documented_form_skips_eval_on_failure() {
+    let sandbox = Sandbox::new();
+    let script = "set -l out (sdtoken env --shell fish --api-url $SOURCE_URL | string collect); \
+                  and eval $out; and echo evaluated; or echo skipped";
+    let output = Command::new("fish")
+        .args(["--no-config", "-c", script])
+        .env_clear()
+        .envs(shell_env(&sandbox))
+        .env("SOURCE_URL", &sdapi().url)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run fish: {e}; install it with scripts/install-deps.sh"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stdout, "skipped\n", "stderr: {stderr}");
+    assert!(stderr.contains("sdtoken: error:"), "{stderr}");
+}
+
+#[test]
+fn env_json_flag_means_shell_json() {
+    let jwt = user_jwt(60);
+    let sandbox = sandbox_with_jwt(&jwt);
+    let url = format!("{}/v4/", sdapi().url);
+    let expected = serde_json::json!({ "SD_API_URL": url, "SD_TOKEN": jwt });
+
+    for args in [&["env", "--json"][..], &["--json", "env"], &["env", "--json", "--shell", "json"]] {
+        let run = sandbox.run(args, "");
+        let value: serde_json::Value = serde_json::from_str(&run.success().stdout)
+            .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {}", run.stdout));
+        assert_eq!(value, expected, "{args:?}");
+    }
+
+    let run = sandbox.run(&["env", "--json", "--shell", "bash"], "");
+    run.expect_code(2);
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.contains("`--json` cannot be combined with `--shell bash`"), "{}", run.stderr);
+}
+
+#[test]
+fn exec_rejects_json_flag() {
+    let sandbox = sandbox_with_jwt(&user_jwt(60));
+    let marker = sandbox.path("command-ran");
+    let script = format!("touch '{}'", marker.display());
+    for args in [&["--json", "exec", "--", "sh", "-c", &script][..], &["exec", "--json", "--", "sh", "-c", &script]] {
+        let run = sandbox.run(args, "");
+        run.expect_code(2);
+        assert_eq!(run.stdout, "", "{args:?}");
+        assert!(run.stderr.contains("`exec` does not take `--json`"), "{}", run.stderr);
+        assert!(!marker.exists(), "{args:?}: exec ran its command");
+    }
+
+    // After `--`, `--json` belongs to the command.
+    let run = sandbox.run(&["exec", "--", "echo", "--json"], "");
+    assert_eq!(run.success().stdout, "--json\n");
+}
+
+#[test]
+fn var_flag_rejects_clobbering_names() {
+    let sandbox = sandbox_with_jwt(&user_jwt(60));
+    let marker = sandbox.path("command-ran");
+    let script = format!("touch '{}'", marker.display());
+    for name in [
+        "SD_API_URL",
+        "SD_API_TOKEN",
+        "PATH",
+        "path",
+        "HOME",
+        "IFS",
+        "LD_PRELOAD",
+        "DYLD_LIBRARY_PATH",
+        "PS1",
+        "BASH_ENV",
+    ] {
+        for args in
+            [vec!["env", "--shell", "sh", "--var", name], vec!["exec", "--var", name, "--", "sh", "-c", &script]]
+        {
+            let run = sandbox.run(&args, "");
+            run.expect_code(2);
+            assert_eq!(run.stdout, "", "{args:?}");
+            assert!(run.stderr.contains(&format!("invalid variable name `{name}` for `--var`")), "{}", run.stderr);
+            assert!(
+                run.stderr.contains("hint: choose a name of your own, such as `--var SD_USER_TOKEN`"),
+                "{}",
+                run.stderr
+            );
+        }
+    }
+    assert!(!marker.exists(), "exec ran its command with a rejected --var");
+}
+
+#[test]
+fn var_sd_token_in_build_keeps_guard() {
+    let pipeline = sdapi().pipeline_id.to_string();
+    let build_jwt = sdapi().mint(&["build", "1", "--pipeline-id", &pipeline, "--job-id", "1", "--event-id", "1"]);
+    let mut sandbox = Sandbox::new();
+    sandbox.set("SD_BUILD_ID", "1").set("SD_TOKEN", &build_jwt).set("SD_API_URL", &sdapi().url);
+    sandbox.set("SD_API_TOKEN", user_api_token());
+    let marker = sandbox.path("command-ran");
+    let script = format!("touch '{}'", marker.display());
+
+    for args in [vec!["env", "--var", "SD_TOKEN"], vec!["exec", "--var", "SD_TOKEN", "--", "sh", "-c", &script]] {
+        let run = sandbox.run(&args, "");
+        run.expect_code(2);
+        assert_eq!(run.stdout, "", "{args:?}");
+        assert!(run.stderr.contains("--replace-build-token"), "{}", run.stderr);
+    }
+    assert!(!marker.exists(), "exec replaced the build's SD_TOKEN");
 }
 
 #[test]
@@ -448,7 +557,8 @@ fn exec_passes_stdin_and_stdout_through() {
 fn exec_keeps_secrets_off_argv() {
     let mut sandbox = Sandbox::new();
     sandbox.set("SD_API_TOKEN", user_api_token()).set("SD_API_URL", &sdapi().url);
-    let script = "printf '%s\\n' \"$SD_TOKEN\"; tr '\\0' ' ' < /proc/$$/cmdline; echo; tr '\\0' ' ' < /proc/$PPID/cmdline";
+    let script =
+        "printf '%s\\n' \"$SD_TOKEN\"; tr '\\0' ' ' < /proc/$$/cmdline; echo; tr '\\0' ' ' < /proc/$PPID/cmdline";
 
     let run = sandbox.run(&["exec", "--", "sh", "-c", script], "");
 
@@ -553,9 +663,24 @@ fn errors_leave_stdout_empty() {
     // (description, variables, extra global args, expected code)
     let setups: Vec<(&str, Vec<(&str, String)>, Vec<String>, i32)> = vec![
         ("no credential", vec![], vec!["--api-url".into(), sdapi().url.clone()], 4),
-        ("rejected API token", vec![("SD_API_TOKEN", rejected.to_string())], vec!["--api-url".into(), sdapi().url.clone()], 4),
-        ("unreachable server", vec![("SD_API_TOKEN", rejected.to_string())], vec!["--api-url".into(), closed.clone(), "--timeout".into(), "5".into()], 8),
-        ("JWT given as API token", vec![("SD_API_TOKEN", user_jwt(60))], vec!["--api-url".into(), sdapi().url.clone()], 4),
+        (
+            "rejected API token",
+            vec![("SD_API_TOKEN", rejected.to_string())],
+            vec!["--api-url".into(), sdapi().url.clone()],
+            4,
+        ),
+        (
+            "unreachable server",
+            vec![("SD_API_TOKEN", rejected.to_string())],
+            vec!["--api-url".into(), closed.clone(), "--timeout".into(), "5".into()],
+            8,
+        ),
+        (
+            "JWT given as API token",
+            vec![("SD_API_TOKEN", user_jwt(60))],
+            vec!["--api-url".into(), sdapi().url.clone()],
+            4,
+        ),
         ("invalid API URL", vec![("SD_TOKEN", user_jwt(60))], vec!["--api-url".into(), "ftp://127.0.0.1".into()], 2),
     ];
     for (description, vars, global, code) in &setups {
@@ -587,7 +712,12 @@ fn errors_leave_stdout_empty() {
 #[test]
 fn env_usage_errors_leave_stdout_empty() {
     let sandbox = sandbox_with_jwt(&user_jwt(60));
-    for args in [&["env", "--shell", "tcsh"][..], &["env", "--var", "9LIVES"], &["exec"], &["exec", "--var", "A-B", "--", "true"]] {
+    for args in [
+        &["env", "--shell", "tcsh"][..],
+        &["env", "--var", "9LIVES"],
+        &["exec"],
+        &["exec", "--var", "A-B", "--", "true"],
+    ] {
         let run = sandbox.run(args, "");
         run.expect_code(2);
         assert_eq!(run.stdout, "", "{args:?}");

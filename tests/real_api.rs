@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::io::ErrorKind;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -17,7 +16,7 @@ use std::thread::sleep;
 use std::time::Duration;
 
 use base64::Engine as _;
-use common::{Run, Sandbox, next_id, sdapi, unique_name};
+use common::{Run, Sandbox, Trap, next_id, sdapi, unique_name};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------
@@ -99,35 +98,6 @@ fn wait_until_listening(child: &mut Child, port: u16) -> bool {
 /// Counts the `lines` that start with `prefix`, such as `GET /v4/auth/token`.
 fn count(lines: &[String], prefix: &str) -> usize {
     lines.iter().filter(|l| l.starts_with(prefix)).count()
-}
-
-/// A loopback listener that never responds: a connection to it means a request was attempted.
-struct Trap {
-    listener: TcpListener,
-}
-
-impl Trap {
-    fn new() -> Trap {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        Trap { listener }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.listener.local_addr().unwrap().port())
-    }
-
-    /// Connections made so far; the kernel completes the handshake without `accept`.
-    fn connections(&self) -> usize {
-        let mut connections = 0;
-        loop {
-            match self.listener.accept() {
-                Ok(_) => connections += 1,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return connections,
-                Err(e) => panic!("accept failed: {e}"),
-            }
-        }
-    }
 }
 
 /// Runs sdtoken in `sandbox` with extra variables for this run only.
@@ -742,8 +712,11 @@ fn pipeline_save_needs_other_context() {
 
     let refreshed = sandbox.run(&["refresh", &name, "--pipeline", &pipeline, "--yes", "--save"], "");
     expect_failure(&refreshed, 2, &["--context"]);
-    let refreshed =
-        sandbox.run(&["refresh", &name, "--pipeline", &pipeline, "--yes", "--save", "--context", "deploy"], "");
+    // The context already has a token, so a new value goes there only once it is removed.
+    let args = ["refresh", &name, "--pipeline", &pipeline, "--yes", "--save", "--context", "deploy"];
+    expect_failure(&sandbox.run(&args, ""), 2, &["context `deploy` already holds an API token"]);
+    sandbox.run(&["context", "remove", "deploy"], "").success();
+    let refreshed = sandbox.run(&args, "");
     let new_value = printed_value(&refreshed);
     assert_eq!(secrets(&sandbox)["api-token/deploy"], new_value.as_str());
     let exchanged = sandbox.run(&["exchange", "--context", "deploy"], "");
@@ -821,4 +794,197 @@ fn refresh_and_delete_without_yes_exit_2() {
     assert!(api_token(None, id).is_some(), "the token was deleted");
     single_line(&exchange_value(&sandbox, &value, &api.url, &[]));
     api_delete(None, id);
+}
+
+// ---------------------------------------------------------------------------
+// Guards around --save, refresh and delete, and the wording of their messages
+
+/// Writes `text` as the sandbox's config.toml.
+fn write_config(sandbox: &Sandbox, text: &str) {
+    let dir = sandbox.path("config/sdtoken");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.toml"), text).unwrap();
+}
+
+#[test]
+fn pipeline_save_refuses_context_in_use() {
+    let api = sdapi();
+    let sandbox = Sandbox::new();
+    let proxy = CountProxy::start(&sandbox);
+    logged_in(&sandbox, &proxy.url, "guard-login");
+    let pipeline = api.pipeline_id.to_string();
+    let first = unique_name("guard-first");
+    printed_value(&sandbox.run(&["create", &first, "--pipeline", &pipeline, "--save", "--context", "deploy"], ""));
+    let stored = secrets(&sandbox)["api-token/deploy"].clone();
+    // A context of another server, without a token.
+    let config = std::fs::read_to_string(sandbox.path("config/sdtoken/config.toml")).unwrap();
+    write_config(&sandbox, &format!("{config}\n[contexts.far]\napi-url = \"http://127.0.0.1:9\"\nstore = \"file\"\n"));
+
+    let before = proxy.requests().len();
+    let second = unique_name("guard-second");
+    let taken = sandbox.run(&["create", &second, "--pipeline", &pipeline, "--save", "--context", "deploy"], "");
+    expect_failure(
+        &taken,
+        2,
+        &[
+            &format!("context `deploy` already holds an API token for {}", proxy.url),
+            "`sdtoken context remove deploy` or choose another name",
+        ],
+    );
+    let far = sandbox.run(&["refresh", &first, "--pipeline", &pipeline, "--yes", "--save", "--context", "far"], "");
+    expect_failure(&far, 2, &[&format!("context `far` is set up for http://127.0.0.1:9, not for {}", proxy.url)]);
+    assert_eq!(proxy.requests_since(before), Vec::<String>::new(), "requests were made");
+    assert!(!api_names(Some(api.pipeline_id)).contains(&second), "the token was created");
+    assert_eq!(secrets(&sandbox)["api-token/deploy"], stored, "the stored token was replaced");
+}
+
+#[test]
+fn pipeline_save_does_not_become_current() {
+    let api = sdapi();
+    let sandbox = Sandbox::new();
+    let (_, value) = api.create_user_token(&api.user_jwt, &unique_name("save-current"));
+    let vars = [("SD_API_TOKEN", value.as_str()), ("SD_API_URL", api.url.as_str())];
+    let pipeline = api.pipeline_id.to_string();
+    let name = unique_name("save-current-pipe");
+
+    let created = run_with(&sandbox, &vars, &["create", &name, "--pipeline", &pipeline, "--save", "--context", "deploy"]);
+    printed_value(&created);
+    let config = std::fs::read_to_string(sandbox.path("config/sdtoken/config.toml")).unwrap();
+    let config: toml::Table = toml::from_str(&config).unwrap();
+    assert!(config.get("current-context").is_none(), "the pipeline token's context became current: {config}");
+}
+
+#[test]
+fn refresh_own_token_warns_it_stopped_working() {
+    let sandbox = Sandbox::new();
+    let proxy = CountProxy::start(&sandbox);
+    let (id, _) = logged_in(&sandbox, &proxy.url, "own-refresh");
+
+    let before = proxy.requests().len();
+    let refreshed = sandbox.run(&["refresh", &id.to_string(), "--yes"], "");
+    printed_value(&refreshed);
+    assert!(
+        refreshed.stderr.contains("sdtoken: warning: the API token of context `default` no longer works: it was"),
+        "{}",
+        refreshed.stderr
+    );
+    assert!(
+        refreshed.stderr.contains("the token you refreshed; run `sdtoken login` (or use `--save` next time)"),
+        "{}",
+        refreshed.stderr
+    );
+    let requests = proxy.requests_since(before);
+    assert_eq!(requests, [format!("PUT /v4/tokens/{id}/refresh 200"), "GET /v4/auth/token 401".to_string()]);
+}
+
+#[test]
+fn refresh_other_token_checks_once_and_stays_quiet() {
+    let api = sdapi();
+    let sandbox = Sandbox::new();
+    let proxy = CountProxy::start(&sandbox);
+    logged_in(&sandbox, &proxy.url, "other-refresh");
+    let (other, _) = api.create_user_token(&api.user_jwt, &unique_name("other-refresh-target"));
+
+    let before = proxy.requests().len();
+    let refreshed = sandbox.run(&["refresh", &other.to_string(), "--yes"], "");
+    printed_value(&refreshed);
+    assert!(!refreshed.stderr.contains("warning"), "{}", refreshed.stderr);
+    let requests = proxy.requests_since(before);
+    assert_eq!(requests, [format!("PUT /v4/tokens/{other}/refresh 200"), "GET /v4/auth/token 200".to_string()]);
+    // The check cached a fresh JWT, so the next command needs no exchange.
+    let before = proxy.requests().len();
+    sandbox.run(&["list"], "").success();
+    assert_eq!(proxy.requests_since(before), ["GET /v4/tokens 200"]);
+}
+
+#[test]
+fn delete_own_token_warns_it_stopped_working() {
+    let api = sdapi();
+    let sandbox = Sandbox::new();
+    let (id, value) = api.create_user_token(&api.user_jwt, &unique_name("own-delete"));
+    let vars = [("SD_API_TOKEN", value.as_str())];
+
+    let deleted = run_with(&sandbox, &vars, &["delete", &id.to_string(), "--yes", "--api-url", &api.url]);
+    deleted.success();
+    assert!(
+        deleted.stderr.contains(
+            "sdtoken: warning: the API token in `SD_API_TOKEN` no longer works: it was the token you deleted; \
+             set `SD_API_TOKEN` to another API token"
+        ),
+        "{}",
+        deleted.stderr
+    );
+}
+
+#[test]
+fn pipeline_token_refresh_makes_no_check() {
+    let api = sdapi();
+    let sandbox = Sandbox::new();
+    let proxy = CountProxy::start(&sandbox);
+    logged_in(&sandbox, &proxy.url, "pipe-refresh");
+    let (id, _) = api.create_pipeline_token(&api.user_jwt, &unique_name("pipe-refresh"));
+
+    let before = proxy.requests().len();
+    let pipeline = api.pipeline_id.to_string();
+    printed_value(&sandbox.run(&["refresh", &id.to_string(), "--pipeline", &pipeline, "--yes"], ""));
+    assert_eq!(count(&proxy.requests_since(before), "GET /v4/auth/token"), 0, "a pipeline token cannot be the credential");
+}
+
+#[test]
+fn rejected_token_messages_name_it_once() {
+    let api = sdapi();
+    let sandbox = Sandbox::new();
+    let (id, value) = logged_in(&sandbox, &api.url, "wording");
+    api_delete(None, id);
+
+    let stored = sandbox.run(&["exchange", "--no-cache", "-vv"], "");
+    expect_failure(
+        &stored,
+        4,
+        &[
+            &format!("sdtoken: error: {} rejected the API token stored for context `default`\n", api.url),
+            "exchanging the API token stored for context `default`",
+        ],
+    );
+    assert!(!stored.stderr.contains("from the API token"), "{}", stored.stderr);
+    let env = exchange_value(&sandbox, &value, &api.url, &["--no-cache"]);
+    expect_failure(&env, 4, &[&format!("sdtoken: error: {} rejected the API token in `SD_API_TOKEN`\n", api.url)]);
+}
+
+#[test]
+fn update_pipeline_token_names_pipeline() {
+    let api = sdapi();
+    let sandbox = Sandbox::new();
+    logged_in(&sandbox, &api.url, "update-pipe");
+    let (id, _) = api.create_pipeline_token(&api.user_jwt, &unique_name("update-pipe"));
+    let pipeline = api.pipeline_id.to_string();
+
+    let updated = sandbox.run(&["update", &id.to_string(), "--pipeline", &pipeline, "--description", "d"], "");
+    updated.success();
+    let expected = format!("Updated token {id} (`");
+    assert!(updated.stderr.contains(&expected), "{}", updated.stderr);
+    assert!(updated.stderr.contains(&format!("`) in the tokens of pipeline {pipeline}.\n")), "{}", updated.stderr);
+}
+
+#[test]
+fn missing_id_hint_mentions_by_name() {
+    let api = sdapi();
+    let sandbox = Sandbox::new();
+    logged_in(&sandbox, &api.url, "by-name-hint");
+    let pipeline = api.pipeline_id.to_string();
+
+    for args in [
+        vec!["update", "999999", "--description", "x"],
+        vec!["refresh", "999999", "--yes"],
+        vec!["delete", "999999", "--yes"],
+        vec!["delete", "999999", "--yes", "--pipeline", &pipeline],
+    ] {
+        let run = sandbox.run(&args, "");
+        expect_failure(&run, 6, &["no token with id 999999 among", "Token does not exist"]);
+        assert!(run.stderr.contains("if `999999` is the token's name, pass `--by-name`"), "{args:?}: {}", run.stderr);
+    }
+    // A name that is not digits was looked up by name, so the hint does not apply.
+    let named = sandbox.run(&["update", &unique_name("no-such"), "--description", "x"], "");
+    named.expect_code(6);
+    assert!(!named.stderr.contains("--by-name"), "{}", named.stderr);
 }

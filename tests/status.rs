@@ -84,7 +84,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
 ];
 
 const STORE_SCHEMA: &[(&str, &[&str])] =
-    &[("kind", &["string"]), ("durability", &["string"]), ("name", &["string", "null"])];
+    &[("kind", &["string"]), ("durability", &["string"]), ("name", &["string", "null"]), ("used", &["bool"])];
 
 #[track_caller]
 fn assert_schema(document: &Value, schema: &[(&str, &[&str])]) {
@@ -200,7 +200,7 @@ fn status_without_credential_exits_4() {
     run.expect_code(4);
     assert_eq!(run.stdout, "", "stdout must be empty on error");
     assert!(run.stderr.starts_with("sdtoken: error: not logged in"), "{}", run.stderr);
-    assert!(run.stderr.contains("hint: run `sdtoken login`"), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("hint: run `sdtoken login --api-url {}`", sdapi().url)), "{}", run.stderr);
 }
 
 #[test]
@@ -428,4 +428,64 @@ fn status_other_api_url_than_context_exits_4() {
     assert!(run.stderr.contains(&format!("belongs to {}, not to {}", sdapi().url, other.url)), "{}", run.stderr);
     assert!(run.stderr.contains("hint: log in to"), "{}", run.stderr);
     assert!(other.requests().is_empty(), "the stored token went to another server: {:?}", other.requests());
+}
+
+#[test]
+fn status_malformed_sd_token_names_source() {
+    let sandbox = Sandbox::new();
+    let vars = [("SD_TOKEN", "not-a-jwt"), ("SD_API_URL", sdapi().url.as_str())];
+    let (run, document) = status_json(&sandbox, &vars, &[]);
+    run.expect_code(4);
+    assert_status_schema(&document);
+    assert_eq!(document["source"], "SD_TOKEN");
+    assert!(document["error"].as_str().unwrap().contains("`SD_TOKEN` is not a valid JWT"), "{document}");
+
+    let vars = [("SD_API_TOKEN", sdapi().user_jwt.as_str()), ("SD_API_URL", sdapi().url.as_str())];
+    let (run, document) = status_json(&sandbox, &vars, &[]);
+    run.expect_code(4);
+    assert_eq!(document["source"], "SD_API_TOKEN");
+}
+
+#[test]
+fn status_in_build_shows_store_unused() {
+    let (sandbox, _) = logged_in(&sdapi().url);
+    let jwt = sdapi().build_jwt(90);
+    let vars = [("SD_TOKEN", jwt.as_str()), ("SD_BUILD_ID", "1")];
+
+    let (run, document) = status_json(&sandbox, &vars, &[]);
+    run.success();
+    assert_status_schema(&document);
+    assert_eq!(document["store"]["used"], false);
+    assert_eq!(document["store"]["name"], Value::Null);
+    assert_eq!(document["shadowed"], json!([]));
+    let text = run_with(&sandbox, &vars, &["status"]);
+    text.success();
+    assert!(
+        text.stdout.contains("Token store: not used: inside a build, `SD_TOKEN` is the credential\n"),
+        "{}",
+        text.stdout
+    );
+
+    // Outside a build the same credential shadows the stored token, and the store is used.
+    let (run, document) = status_json(&sandbox, &[("SD_TOKEN", jwt.as_str())], &[]);
+    run.success();
+    assert_eq!(document["store"]["used"], true);
+    assert_eq!(document["shadowed"], json!(["stored"]));
+}
+
+#[test]
+fn status_login_hint_keeps_url() {
+    let sandbox = Sandbox::new();
+    let token = sdapi().create_user_token(&sdapi().user_jwt, &unique_name("status-hint")).1;
+    sandbox.run(&["login", "--with-token", "--context", "none", "--api-url", &sdapi().url], &token).success();
+    sandbox.run(&["logout", "--context", "none"], "").success();
+
+    let run = sandbox.run(&["status", "--context", "none", "--api-url", &sdapi().url], "");
+    run.expect_code(4);
+    let login = format!("hint: run `sdtoken login --context none --api-url {}`", sdapi().url);
+    assert!(run.stderr.contains(&login), "{}", run.stderr);
+    // With the context's own URL the hint needs no URL: login reads it from the context.
+    let run = sandbox.run(&["status", "--context", "none"], "");
+    run.expect_code(4);
+    assert!(run.stderr.contains("hint: run `sdtoken login --context none`, or"), "{}", run.stderr);
 }

@@ -36,6 +36,15 @@ impl Source {
         }
     }
 
+    /// Names the credential for sentences such as "… rejected the API token in `SD_API_TOKEN`".
+    pub fn describe_credential(&self) -> String {
+        match self {
+            Source::EnvApiToken => "the API token in `SD_API_TOKEN`".to_string(),
+            Source::EnvJwt => "the JWT in `SD_TOKEN`".to_string(),
+            Source::Stored { context } => format!("the API token stored for context `{context}`"),
+        }
+    }
+
     /// A stable name for JSON output.
     pub fn id(&self) -> &'static str {
         match self {
@@ -71,9 +80,12 @@ pub struct Resolved {
 }
 
 /// Picks the credential: `SD_API_TOKEN`, then `SD_TOKEN`, then the stored token.
-/// The environment is read first, so a broken store never blocks an environment credential.
+/// A context that was named but does not exist stops every command here (exit 6),
+/// before any store or request. The environment is read first, so a broken
+/// store never blocks an environment credential.
 /// With `look_in_store`, a stored token that an environment credential shadows is reported.
 pub fn resolve(settings: &Settings, stores: &Stores, look_in_store: bool) -> anyhow::Result<Resolved> {
+    settings.check_context()?;
     let mut shadowed = Vec::new();
     let stored_exists = || stored_token_exists(settings, stores);
 
@@ -85,14 +97,12 @@ pub fn resolve(settings: &Settings, stores: &Stores, look_in_store: bool) -> any
         if look_in_store && stored_exists() {
             shadowed.push(stored_source(settings));
         }
+        warn_env_over_named_context(settings, stores, &Source::EnvApiToken, look_in_store);
         return Ok(Resolved { credential: Credential::ApiToken { token: token.clone(), source: Source::EnvApiToken }, shadowed });
     }
 
     if let Some(token) = &settings.env.jwt {
-        let jwt = Jwt::decode(token.clone()).map_err(|e| {
-            CliError::not_authenticated(format!("`SD_TOKEN` is not a valid JWT: {e}"))
-                .with_hint("unset `SD_TOKEN`, or set it to a JWT such as the output of `sdtoken exchange`")
-        })?;
+        let jwt = decode_env_jwt(token)?;
         let stale = jwt.claims.expires_within(settings.min_ttl);
         if stale && !settings.in_build && stored_exists() {
             let left = jwt.claims.seconds_left();
@@ -102,17 +112,58 @@ pub fn resolve(settings: &Settings, stores: &Stores, look_in_store: bool) -> any
             ));
             shadowed.push(Source::EnvJwt);
         } else {
-            // Inside a build the build token always wins and no store is touched,
-            // so a stored token is not looked for there.
-            if look_in_store && !settings.in_build && stored_exists() {
+            // Inside a build the build token always wins, and no store is touched
+            // unless `--context` named a context.
+            let look = look_in_store && (!settings.in_build || settings.context_explicit);
+            if look && stored_exists() {
                 shadowed.push(stored_source(settings));
             }
+            warn_env_over_named_context(settings, stores, &Source::EnvJwt, look_in_store);
             return Ok(Resolved { credential: Credential::Jwt { jwt, source: Source::EnvJwt }, shadowed });
         }
     }
 
     let token = load_stored_token(settings, stores)?;
     Ok(Resolved { credential: Credential::ApiToken { token, source: stored_source(settings) }, shadowed })
+}
+
+/// Returns the environment variable whose credential wins, if one is set.
+/// `status` names it also when the credential turns out to be malformed.
+pub fn env_source(settings: &Settings) -> Option<Source> {
+    if settings.env.api_token.is_some() {
+        Some(Source::EnvApiToken)
+    } else if settings.env.jwt.is_some() {
+        Some(Source::EnvJwt)
+    } else {
+        None
+    }
+}
+
+fn decode_env_jwt(token: &Secret) -> anyhow::Result<Jwt> {
+    Jwt::decode(token.clone()).map_err(|e| {
+        CliError::not_authenticated(format!("`SD_TOKEN` is not a valid JWT: {e}"))
+            .with_hint("unset `SD_TOKEN`, or set it to a JWT such as the output of `sdtoken exchange`")
+            .into()
+    })
+}
+
+/// Warns when `--context` or `SDTOKEN_CONTEXT` named a context whose stored
+/// token loses to an environment credential: the command does not act as that
+/// context. `status` reports the shadowed token instead, so `reported` skips it.
+/// The stored token counts whatever URL it belongs to, because the environment
+/// may also have replaced the context's URL (`SD_API_URL` from `sdtoken env`).
+fn warn_env_over_named_context(settings: &Settings, stores: &Stores, winner: &Source, reported: bool) {
+    if !settings.context_explicit || reported {
+        return;
+    }
+    let Ok(store) = stores.token_store() else { return };
+    if matches!(store.get(&Key::api_token(&settings.context)), Ok(Some(_))) {
+        crate::output::warn(&format!(
+            "{} takes precedence over the token stored for context `{}`; unset it to use the context",
+            winner.describe(),
+            settings.context
+        ));
+    }
 }
 
 fn stored_source(settings: &Settings) -> Source {
@@ -184,11 +235,24 @@ pub fn remove_stored_token(settings: &Settings, stores: &Stores) -> Result<bool,
 }
 
 fn not_logged_in(settings: &Settings) -> CliError {
-    let login = if settings.context == crate::config::DEFAULT_CONTEXT {
-        "sdtoken login".to_string()
-    } else {
-        format!("sdtoken login --context {}", settings.context)
-    };
     CliError::not_authenticated(format!("not logged in: no credential for context `{}` ({})", settings.context, settings.api_url))
-        .with_hint(format!("run `{login}`, or set `SD_API_TOKEN` (an API token) or `SD_TOKEN` (a JWT)"))
+        .with_hint(format!(
+            "run `{}`, or set `SD_API_TOKEN` (an API token) or `SD_TOKEN` (a JWT)",
+            login_command(settings)
+        ))
+}
+
+/// Builds the `sdtoken login` command that stores a token for the settings'
+/// context and server: `--context` unless it is `default`, and `--api-url`
+/// when the URL was given on the command line or in `SD_API_URL`, so that
+/// following the hint never logs in to another server.
+pub fn login_command(settings: &Settings) -> String {
+    let mut command = "sdtoken login".to_string();
+    if settings.context != crate::config::DEFAULT_CONTEXT {
+        command.push_str(&format!(" --context {}", settings.context));
+    }
+    if settings.url_source == crate::settings::UrlSource::Explicit {
+        command.push_str(&format!(" --api-url {}", settings.api_url));
+    }
+    command
 }

@@ -47,6 +47,11 @@ impl Session {
         Ok(result)
     }
 
+    /// True when the JWT in use was read from the cache, not exchanged by this process.
+    pub fn used_cached_jwt(&self) -> bool {
+        self.current.borrow().as_ref().is_some_and(|(_, cached)| *cached)
+    }
+
     /// Checks the expiry of an `SD_TOKEN` JWT, which is used as it is. It cannot be
     /// renewed, so expiry is an error and expiry within `--min-ttl` draws a warning.
     fn check_env_jwt(&self, jwt: &Jwt, source: &Source) -> anyhow::Result<Jwt> {
@@ -87,7 +92,7 @@ impl Session {
 
     /// One request to `/v4/auth/token`. A rejected token drops its cached JWT.
     fn exchange_now(&self, token: &Secret, source: &Source) -> anyhow::Result<Jwt> {
-        tracing::debug!("exchanging the API token from {}", source.describe());
+        tracing::debug!("exchanging {}", source.describe_credential());
         let jwt = match api::tokens::exchange(&self.client, token) {
             Ok(jwt) => jwt,
             Err(err) => {
@@ -152,8 +157,8 @@ fn explain_scope(err: ApiError, scope: Scope, source: &Source, in_build: bool) -
         _ => "the credential's scope does not allow this",
     };
     let message = format!(
-        "{subject}: the credential from {} is {}, and this command needs a user token (scope user)",
-        source.describe(),
+        "{subject}: {} is {}, and this command needs a user token (scope user)",
+        source.describe_credential(),
         scope.describe()
     );
     let error = CliError::new(ExitCode::Forbidden, message).with_hint(scope_hint(scope, source, in_build));
@@ -182,16 +187,21 @@ fn scope_hint(scope: Scope, source: &Source, in_build: bool) -> String {
 fn explain_exchange_error(err: ApiError, source: &Source, url: &api::ApiUrl) -> anyhow::Error {
     match err.status() {
         Some(401) => anyhow::Error::new(err).context(
-            CliError::not_authenticated(format!("{url} rejected the API token from {}", source.describe()))
+            CliError::not_authenticated(format!("{url} rejected {}", source.describe_credential()))
                 .with_hint(match source {
-                    Source::EnvApiToken => "the token in `SD_API_TOKEN` may have been refreshed or deleted; set a current one",
-                    _ => "the token may have been refreshed or deleted; log in again with `sdtoken login`",
+                    Source::EnvApiToken => {
+                        "the token in `SD_API_TOKEN` may have been refreshed or deleted; set a current one".to_string()
+                    }
+                    Source::Stored { context } if context != crate::config::DEFAULT_CONTEXT => format!(
+                        "the token may have been refreshed or deleted; log in again with `sdtoken login --context {context}`"
+                    ),
+                    _ => "the token may have been refreshed or deleted; log in again with `sdtoken login`".to_string(),
                 }),
         ),
         Some(403) => anyhow::Error::new(err).context(
-            CliError::new(ExitCode::Forbidden, format!("the credential from {} cannot be exchanged for a JWT", source.describe()))
+            CliError::new(ExitCode::Forbidden, format!("{} cannot be exchanged for a JWT", source.describe_credential()))
                 .with_hint("only user and pipeline API tokens can be exchanged"),
         ),
-        _ => anyhow::Error::new(err).context(format!("failed to exchange the API token from {}", source.describe())),
+        _ => anyhow::Error::new(err).context(format!("failed to exchange {}", source.describe_credential())),
     }
 }

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::auth::{self, JwtCache, Stores};
 use crate::cli::{ContextAction, ContextArgs};
-use crate::config::{DEFAULT_CONTEXT, validate_context_name};
+use crate::config::{ContextConfig, DEFAULT_CONTEXT, validate_context_name};
 use crate::error::{CliError, ExitCode};
 use crate::settings::Settings;
 use crate::store::Key;
@@ -66,24 +66,56 @@ fn remove(settings: &Settings, name: &str) -> anyhow::Result<i32> {
         return Err(unknown_context(name).into());
     };
     // The secrets go first: a failure there leaves the context in place to retry.
+    let had_token = remove_secrets(settings, name, context)?;
+
+    let (was_current, remaining) = settings.config_file.update(|config| {
+        config.contexts.remove(name);
+        let was_current = config.current_context.as_deref() == Some(name);
+        if was_current {
+            config.current_context = None;
+        }
+        Ok((was_current, config.contexts.keys().cloned().collect::<Vec<String>>()))
+    })?;
+    let token = if had_token { " and its stored token" } else { "" };
+    crate::output::notice(&format!("Removed context `{name}`{token}."));
+    if was_current {
+        crate::output::notice(&after_removing_current(name, &remaining));
+    }
+    Ok(0)
+}
+
+/// Removes the stored API token of context `name` and its cached JWT.
+/// Returns false when no token was stored.
+fn remove_secrets(settings: &Settings, name: &str, context: &ContextConfig) -> anyhow::Result<bool> {
     let stores = Stores::with_kind(context.store.unwrap_or(crate::store::StoreKind::Keyring), settings.store_budget);
     let store = stores.token_store()?;
     let key = Key::api_token(name);
-    if let Some(token) = store.get(&key)? {
-        if let Ok(url) = crate::api::ApiUrl::parse(&context.api_url) {
-            JwtCache::new(stores.cache_candidates(), auth::fingerprint(&url, &token)).remove();
-        }
-        store.delete(&key)?;
+    let Some(token) = store.get(&key)? else { return Ok(false) };
+    if let Ok(url) = crate::api::ApiUrl::parse(&context.api_url) {
+        JwtCache::new(stores.cache_candidates(), auth::fingerprint(&url, &token)).remove();
     }
-    settings.config_file.update(|config| {
-        config.contexts.remove(name);
-        if config.current_context.as_deref() == Some(name) {
-            config.current_context = None;
+    store.delete(&key)?;
+    Ok(true)
+}
+
+/// Says which context commands use once the current one `name` is gone, and how to pick another.
+fn after_removing_current(name: &str, remaining: &[String]) -> String {
+    if remaining.is_empty() {
+        return format!(
+            "`{name}` was the current context, and no context is left; create one with `sdtoken login --api-url URL`."
+        );
+    }
+    if remaining.iter().any(|c| c == DEFAULT_CONTEXT) {
+        let others: Vec<&str> = remaining.iter().map(String::as_str).filter(|c| *c != DEFAULT_CONTEXT).collect();
+        let now = format!("`{name}` was the current context; commands now use context `{DEFAULT_CONTEXT}`.");
+        if others.is_empty() {
+            return now;
         }
-        Ok(())
-    })?;
-    crate::output::notice(&format!("Removed context `{name}` and its stored token."));
-    Ok(0)
+        let others = crate::settings::list_names(others.into_iter());
+        return format!("{now} To use {others} instead, run `sdtoken context use NAME`.");
+    }
+    let pick = crate::settings::pick_context_hint(remaining.iter().map(String::as_str));
+    format!("`{name}` was the current context, and no context is current now; {pick}.")
 }
 
 fn unknown_context(name: &str) -> CliError {

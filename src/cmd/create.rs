@@ -11,11 +11,11 @@ pub fn run(args: CreateArgs, settings: &Settings) -> anyhow::Result<i32> {
         super::validate_description(description)?;
     }
     let owner = super::owner(args.owner.pipeline);
-    if args.save {
-        super::refresh::check_save_target(settings, owner)?;
-    }
-
     let acting = super::refresh::acting_settings(settings, owner, args.save);
+    if args.save {
+        acting.check_context()?;
+        super::refresh::check_save_target(settings, &acting, owner)?;
+    }
 
     let (session, stores, _shadowed) = super::session(&acting)?;
     let created = tokens::create(&session, owner, &args.name, args.description.as_deref())?;
@@ -27,7 +27,7 @@ pub fn run(args: CreateArgs, settings: &Settings) -> anyhow::Result<i32> {
     ));
     super::refresh::print_value(settings, &created);
     if args.save {
-        super::refresh::save(settings, &acting.api_url, &stores, &created.value)?;
+        super::refresh::save(settings, &acting.api_url, &stores, &created.value, owner)?;
     }
     Ok(0)
 }

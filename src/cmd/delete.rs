@@ -9,6 +9,10 @@ use crate::cli::DeleteArgs;
 use crate::settings::Settings;
 
 use super::TokenRef;
+use super::refresh::Change;
+
+/// A confirmation or error lists at most this many tokens by name and counts the rest.
+const MAX_LISTED_TOKENS: usize = 5;
 
 pub fn run(args: DeleteArgs, settings: &Settings) -> anyhow::Result<i32> {
     let owner = super::owner(args.pipeline);
@@ -21,11 +25,13 @@ pub fn run(args: DeleteArgs, settings: &Settings) -> anyhow::Result<i32> {
         }
         return Ok(0);
     }
-    let names: Vec<String> = targets.iter().map(TokenRef::describe).collect();
-    super::confirm(settings, &format!("Delete {} of {}?", names.join(", "), owner.describe()), args.yes)?;
+    super::confirm(settings, &question(&targets, owner, args.all), args.yes)?;
 
     let (deleted, failed) = delete_each(&session, owner, targets);
     super::refresh::forget_cached_jwts(settings, &stores);
+    if !deleted.is_empty() {
+        super::refresh::warn_if_credential_stopped_working(settings, &session, owner, Change::Deleted);
+    }
     if settings.json && failed.is_empty() {
         crate::output::json(&json!({
             "deleted": deleted.iter().map(|t| json!({"id": t.id, "name": t.name})).collect::<Vec<_>>(),
@@ -34,11 +40,33 @@ pub fn run(args: DeleteArgs, settings: &Settings) -> anyhow::Result<i32> {
     }
     match failed.into_iter().next() {
         None => Ok(0),
-        Some((token, err)) => Err(err.context(format!(
-            "failed to delete {}{}",
-            token.describe(),
-            if deleted.is_empty() { String::new() } else { format!(" (deleted before it: {})", deleted.iter().map(TokenRef::describe).collect::<Vec<_>>().join(", ")) }
-        ))),
+        Some((token, err)) => {
+            let before = if deleted.is_empty() { String::new() } else { format!(" (deleted before it: {})", listed(&deleted)) };
+            Err(err.context(format!("failed to delete {}{before}", token.describe())))
+        }
+    }
+}
+
+/// Builds the confirmation question. With `--all` it gives the count first,
+/// because the list of names is cut after a few.
+fn question(targets: &[TokenRef], owner: Owner, all: bool) -> String {
+    let count = targets.len();
+    match owner {
+        Owner::Pipeline(id) if all && count == 1 => format!("Delete the only token of pipeline {id}: {}?", listed(targets)),
+        Owner::Pipeline(id) if all => format!("Delete all {count} tokens of pipeline {id}: {}?", listed(targets)),
+        _ if count == 1 => format!("Delete {} of {}?", listed(targets), owner.describe()),
+        _ => format!("Delete {count} of {}: {}?", owner.describe(), listed(targets)),
+    }
+}
+
+/// "token 1 (`a`), token 2 (`b`) and token 3 (`c`)", cut after `MAX_LISTED_TOKENS` with "and N more".
+fn listed(tokens: &[TokenRef]) -> String {
+    let names: Vec<String> = tokens.iter().take(MAX_LISTED_TOKENS).map(TokenRef::describe).collect();
+    let rest = tokens.len() - names.len();
+    match (names.as_slice(), rest) {
+        ([only], 0) => only.clone(),
+        ([first @ .., last], 0) => format!("{} and {last}", first.join(", ")),
+        (shown, rest) => format!("{} and {rest} more", shown.join(", ")),
     }
 }
 
@@ -68,9 +96,39 @@ fn delete_each(session: &Session, owner: Owner, targets: Vec<TokenRef>) -> (Vec<
                 crate::output::notice(&format!("Deleted {}.", target.describe()));
                 deleted.push(target);
             }
-            Err(err) => return (deleted, vec![(target, err)]),
+            Err(err) => {
+                let text = target.id.to_string();
+                let err = super::refresh::explain_missing_id(err, &text, &target, owner);
+                return (deleted, vec![(target, err)]);
+            }
         }
     }
     (deleted, Vec::new())
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(count: u64) -> Vec<TokenRef> {
+        (1..=count).map(|id| TokenRef { id, name: Some(format!("t{id}")) }).collect()
+    }
+
+    #[test]
+    fn question_for_all_counts_and_cuts_names() {
+        let text = question(&tokens(40), Owner::Pipeline(1), true);
+        assert!(text.starts_with("Delete all 40 tokens of pipeline 1: token 1 (`t1`), "), "{text}");
+        assert!(text.ends_with("token 5 (`t5`) and 35 more?"), "{text}");
+        assert!(!text.contains("`t6`"), "{text}");
+    }
+
+    #[test]
+    fn question_lists_few_tokens_in_full() {
+        assert_eq!(question(&tokens(1), Owner::User, false), "Delete token 1 (`t1`) of your user tokens?");
+        assert_eq!(
+            question(&tokens(2), Owner::Pipeline(7), false),
+            "Delete 2 of the tokens of pipeline 7: token 1 (`t1`) and token 2 (`t2`)?"
+        );
+        assert_eq!(question(&tokens(1), Owner::Pipeline(7), true), "Delete the only token of pipeline 7: token 1 (`t1`)?");
+    }
+}

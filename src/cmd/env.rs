@@ -2,11 +2,16 @@
 //! Nothing reaches stdout unless every step succeeded, so `out=$(sdtoken env)`
 //! followed by a status check never evaluates half an output.
 
-use crate::cli::EnvArgs;
+use crate::cli::{EnvArgs, ShellKind};
 use crate::settings::Settings;
 
 pub fn run(args: EnvArgs, settings: &Settings) -> anyhow::Result<i32> {
-    let shell = args.shell.unwrap_or_else(|| crate::shell::detect(std::env::var("SHELL").ok().as_deref()));
+    // The global `--json` means `--shell json`; `cli::parse` has rejected it next to another `--shell`.
+    let shell = match (settings.json, args.shell) {
+        (true, _) => ShellKind::Json,
+        (false, Some(shell)) => shell,
+        (false, None) => crate::shell::detect(std::env::var("SHELL").ok().as_deref()),
+    };
     let (session, token_var) = super::exec::prepare(settings, &args.target)?;
     let jwt = session.jwt()?;
 

@@ -47,10 +47,12 @@ fn token_variable(target: &TokenTarget) -> anyhow::Result<String> {
 }
 
 /// Inside a build, other tools need the build's `SD_TOKEN`: replacing it with the
-/// JWT of another credential takes `--var NAME` or `--replace-build-token`.
+/// JWT of another credential takes `--var NAME` (a name other than `SD_TOKEN`)
+/// or `--replace-build-token`.
 fn check_build_token(settings: &Settings, credential: &Credential, target: &TokenTarget) -> anyhow::Result<()> {
     let is_build_token = matches!(credential, Credential::Jwt { source: Source::EnvJwt, .. });
-    if !settings.in_build || is_build_token || target.var.is_some() || target.replace_build_token {
+    let other_var = target.var.as_deref().is_some_and(|name| !name.eq_ignore_ascii_case("SD_TOKEN"));
+    if !settings.in_build || is_build_token || other_var || target.replace_build_token {
         return Ok(());
     }
     Err(CliError::usage(format!(

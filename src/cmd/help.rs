@@ -13,8 +13,9 @@ Credentials (the first one set wins):
   SD_API_TOKEN        An API token (user or pipeline), for example a Screwdriver secret.
                       It is exchanged for a JWT, and the JWT is cached.
   SD_TOKEN            A JWT, used as it is: never exchanged, cached or renewed. Inside a
-                      build it is the build token. Outside a build, an expired SD_TOKEN is
-                      skipped with a warning when a stored token exists.
+                      build it is the build token. Outside a build, when a stored token
+                      exists, an SD_TOKEN that has expired or expires within --min-ttl is
+                      skipped with a warning, and the stored token is used.
   (stored token)      The API token that `sdtoken login` stored for the context.
 
 Settings:
@@ -28,7 +29,9 @@ Settings:
   SDTOKEN_CONFIG_DIR  The directory of config.toml. Default: $XDG_CONFIG_HOME/sdtoken.
   XDG_CONFIG_HOME     Base of the config directory (default ~/.config).
   XDG_DATA_HOME       Base of the file store, sdtoken/secrets.json (default ~/.local/share).
-  XDG_RUNTIME_DIR     Where the JWT cache lock files go (default: the cache directory).
+  XDG_RUNTIME_DIR     Directory of the JWT cache lock files: $XDG_RUNTIME_DIR/sdtoken.
+  XDG_CACHE_HOME      Without XDG_RUNTIME_DIR, the lock files go to
+                      $XDG_CACHE_HOME/sdtoken/locks (default ~/.cache).
   SHELL               The default format of `sdtoken env`.
   NO_COLOR            Turns colour off when set to a non-empty value.
   HTTPS_PROXY, NO_PROXY
@@ -40,6 +43,7 @@ Exit codes
 
   0    success
   1    other failure, including a server 400 after sdtoken's own checks passed
+       and a confirmation answered no
   2    usage error: bad flags or arguments, invalid input caught before any request,
        missing --yes without a terminal, a name that matches several tokens
   3    secret store unavailable: no keyring, locked, or timed out
@@ -66,15 +70,22 @@ pub fn run(args: HelpArgs) -> anyhow::Result<i32> {
             let mut command = Cli::command();
             command.build();
             for name in path {
-                command = command.find_subcommand(name).cloned().ok_or_else(|| {
-                    CliError::usage(format!("no help topic or command named `{}`", path.join(" ")))
-                        .with_hint("try `sdtoken help environment`, `sdtoken help exit-codes` or `sdtoken --help`")
-                })?;
+                command = command.find_subcommand(name).cloned().ok_or_else(|| unknown_topic(path))?;
             }
             print_help(command);
         }
     }
     Ok(0)
+}
+
+/// Names the unknown topic, unless a word of it could be a secret typed in the wrong place.
+fn unknown_topic(path: &[&str]) -> CliError {
+    let message = if path.iter().any(|word| crate::cli::may_be_secret(word)) {
+        "no help topic or command by that name (not shown because it may be a secret)".to_string()
+    } else {
+        format!("no help topic or command named `{}`", path.join(" "))
+    };
+    CliError::usage(message).with_hint("try `sdtoken help environment`, `sdtoken help exit-codes` or `sdtoken --help`")
 }
 
 fn print_help(mut command: clap::Command) {

@@ -68,10 +68,16 @@ fn read_token(args: &LoginArgs, settings: &Settings) -> anyhow::Result<Secret> {
         Secret::new(text)
     } else if settings.interactive {
         crate::output::stderr(&format!(
-            "Paste an API token for {} (create one in the Screwdriver UI under User Settings, or with `sdtoken create`).\n",
+            "Paste an API token for {}. Create one in the Screwdriver UI under User Settings.\n",
             settings.api_url
         ));
-        let text = dialoguer::Password::new().with_prompt("API token").interact().map_err(super::prompt_error)?;
+        // An empty answer (Enter, or Ctrl-D for end of input) ends the login below
+        // instead of asking again, so the prompt can always be left.
+        let text = dialoguer::Password::new()
+            .with_prompt("API token")
+            .allow_empty_password(true)
+            .interact()
+            .map_err(super::prompt_error)?;
         Secret::new(text)
     } else {
         let why = if settings.no_input { "`--no-input` forbids the prompt" } else { "there is no terminal to prompt on" };
@@ -80,7 +86,9 @@ fn read_token(args: &LoginArgs, settings: &Settings) -> anyhow::Result<Secret> {
             .into());
     };
     if token.is_empty() {
-        return Err(CliError::usage("the API token is empty").with_hint("pass a token made in the Screwdriver UI or by `sdtoken create`").into());
+        return Err(CliError::usage("the API token is empty")
+            .with_hint("create a token in the Screwdriver UI under User Settings, then paste it at the prompt or pipe it to `sdtoken login --with-token`")
+            .into());
     }
     Ok(token)
 }
@@ -129,16 +137,16 @@ fn remember_context(settings: &Settings, kind: StoreKind) -> anyhow::Result<bool
 fn report(settings: &Settings, jwt: &Jwt, store: &dyn crate::store::SecretStore, became_current: bool) {
     let who = jwt.claims.username().unwrap_or_else(|| "unknown".to_string());
     let durability = match store.kind() {
-        StoreKind::Keyring => "persistent",
-        StoreKind::Keyutils => "volatile: gone at reboot",
-        StoreKind::File => "plaintext, mode 0600: anyone who can read the file can use the token",
+        StoreKind::Keyring => "which is persistent: it survives reboots",
+        StoreKind::Keyutils => "which is volatile: it is gone at reboot",
+        StoreKind::File => "which is plaintext with mode 0600: anyone who can read the file can use the token",
     };
     crate::output::notice(&format!(
-        "Logged in to {} as {who} with {}.\nThe API token is stored in the {} ({durability}) for context `{}`.",
+        "Logged in to {} as {who} with {}.\nThe API token of context `{}` is stored in the {}, {durability}.",
         settings.api_url,
         jwt.claims.scope().describe(),
-        store.describe(),
-        settings.context
+        settings.context,
+        store.describe()
     ));
     let current = settings.config.current_context.as_deref();
     if !became_current && current != Some(settings.context.as_str()) {

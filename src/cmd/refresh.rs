@@ -1,24 +1,27 @@
-//! `sdtoken refresh`: give a token a new value and print it once. Also holds
-//! the steps `create` shares: printing a new value and `--save`.
+//! `sdtoken refresh`: give a token a new value and print it once. Also contains
+//! the steps other token commands share: printing a new value, `--save` and its
+//! checks, the check that the credential in use survived a refresh or delete,
+//! and the explanation of a 404 on a TOKEN argument of digits.
 
 use anyhow::Context as _;
 
-use crate::api::ApiUrl;
 use crate::api::tokens::{self, Owner, WithValue};
-use crate::auth::{self, JwtCache, Stores};
+use crate::api::{ApiError, ApiUrl};
+use crate::auth::{self, Credential, JwtCache, Session, Source, Stores};
 use crate::cli::RefreshArgs;
 use crate::config::ContextConfig;
-use crate::error::CliError;
+use crate::error::{CliError, ExitCode};
 use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::store::Key;
 
 pub fn run(args: RefreshArgs, settings: &Settings) -> anyhow::Result<i32> {
     let owner = super::owner(args.owner.pipeline);
-    if args.save {
-        check_save_target(settings, owner)?;
-    }
     let acting = acting_settings(settings, owner, args.save);
+    if args.save {
+        acting.check_context()?;
+        check_save_target(settings, &acting, owner)?;
+    }
 
     let (session, stores, _shadowed) = super::session(&acting)?;
     let target = super::find_token(&session, owner, &args.token, args.by_name.by_name)?;
@@ -27,16 +30,21 @@ pub fn run(args: RefreshArgs, settings: &Settings) -> anyhow::Result<i32> {
         &format!("Refresh {} of {}? Its current value stops working at once", target.describe(), owner.describe()),
         args.yes,
     )?;
-    let refreshed = tokens::refresh(&session, owner, target.id)?;
+    let refreshed =
+        tokens::refresh(&session, owner, target.id).map_err(|e| explain_missing_id(e, &args.token, &target, owner))?;
     forget_cached_jwts(&acting, &stores);
 
     crate::output::notice(&format!(
-        "Refreshed token {} (`{}`). The old value no longer exchanges; JWTs already made from it stay valid until they expire.",
-        refreshed.token.id, refreshed.token.name
+        "Refreshed token {} (`{}`) in {}. The old value no longer exchanges; JWTs already made from it stay valid until they expire.",
+        refreshed.token.id,
+        refreshed.token.name,
+        owner.describe()
     ));
     print_value(settings, &refreshed);
     if args.save {
-        save(settings, &acting.api_url, &stores, &refreshed.value)?;
+        save(settings, &acting.api_url, &stores, &refreshed.value, owner)?;
+    } else {
+        warn_if_credential_stopped_working(&acting, &session, owner, Change::Refreshed);
     }
     Ok(0)
 }
@@ -50,16 +58,41 @@ pub fn print_value(settings: &Settings, token: &WithValue) {
     }
 }
 
-/// A pipeline token saved into the current context would replace the user's
-/// own token, so `--save` with `--pipeline` needs an explicit `--context`.
-pub fn check_save_target(settings: &Settings, owner: Owner) -> Result<(), CliError> {
+/// Checks where `--save` of a pipeline token would go, before any request.
+/// Saved into the current context it would replace the user's own token, so it
+/// needs an explicit `--context` naming another one. That context must not
+/// already hold a token, or belong to another server than the `acting` one,
+/// because `--save` would overwrite it without a way back.
+pub fn check_save_target(settings: &Settings, acting: &Settings, owner: Owner) -> anyhow::Result<()> {
     let Owner::Pipeline(id) = owner else { return Ok(()) };
-    let acting = current_context_name(settings);
-    if !settings.context_explicit || settings.context == acting {
+    let current = current_context_name(settings);
+    if !settings.context_explicit || settings.context == current {
         return Err(CliError::usage(format!(
-            "`--save` of a pipeline token needs `--context NAME` naming a context other than `{acting}`"
+            "`--save` of a pipeline token needs `--context NAME` naming a context other than `{current}`"
         ))
-        .with_hint(format!("the saved token acts as pipeline {id}; for example `--context pipeline-{id}`")));
+        .with_hint(format!("the saved token acts as pipeline {id}; for example `--context pipeline-{id}`"))
+        .into());
+    }
+    let Some(existing) = settings.context_config() else { return Ok(()) };
+    let target = &settings.context;
+    let fix = format!("remove it with `sdtoken context remove {target}` or choose another name; nothing was changed");
+    let existing_url = ApiUrl::parse(&existing.api_url).ok();
+    if existing_url.as_ref() != Some(&acting.api_url) {
+        return Err(CliError::usage(format!(
+            "context `{target}` is set up for {}, not for {}",
+            existing.api_url, acting.api_url
+        ))
+        .with_hint(fix)
+        .into());
+    }
+    let stores = Stores::with_kind(settings.token_store_kind()?, settings.store_budget);
+    if stores.token_store()?.get(&Key::api_token(target))?.is_some() {
+        return Err(CliError::usage(format!(
+            "context `{target}` already holds an API token for {}",
+            existing.api_url
+        ))
+        .with_hint(fix)
+        .into());
     }
     Ok(())
 }
@@ -68,16 +101,22 @@ fn current_context_name(settings: &Settings) -> String {
     settings.config.current_context.clone().unwrap_or_else(|| crate::config::DEFAULT_CONTEXT.to_string())
 }
 
-/// The settings whose credential makes the request. With `--pipeline … --save`,
+/// Returns the settings whose credential makes the request. With `--pipeline … --save`,
 /// `--context` names where the new token goes, and the current context acts.
 pub fn acting_settings(settings: &Settings, owner: Owner, save: bool) -> Settings {
     let mut acting = settings.clone();
     if save && matches!(owner, Owner::Pipeline(_)) {
         acting.context = current_context_name(settings);
+        acting.context_explicit = false;
+        acting.context_origin = match settings.config.current_context {
+            Some(_) => crate::settings::ContextOrigin::Current,
+            None => crate::settings::ContextOrigin::Default,
+        };
         if settings.url_source != crate::settings::UrlSource::Explicit
             && let Some(url) = acting.context_config().and_then(|c| crate::api::ApiUrl::parse(&c.api_url).ok())
         {
             acting.api_url = url;
+            acting.url_source = crate::settings::UrlSource::Context;
         }
     }
     acting
@@ -99,10 +138,80 @@ pub fn forget_cached_jwts(settings: &Settings, stores: &Stores) {
     }
 }
 
+/// The change a command made to the tokens it named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Refreshed,
+    Deleted,
+}
+
+/// Warns when the API token the command acted with no longer exchanges after a
+/// refresh or delete of user tokens: it was one of them, and the next command
+/// would fail with a 401. Costs one exchange, made without the cache. Pipeline
+/// tokens are skipped, because only a user token can manage them.
+pub fn warn_if_credential_stopped_working(settings: &Settings, session: &Session, owner: Owner, change: Change) {
+    if owner != Owner::User {
+        return;
+    }
+    let Credential::ApiToken { source, .. } = &session.credential else { return };
+    let was_cached = session.used_cached_jwt();
+    let Err(err) = session.jwt_with(false) else { return };
+    let rejected = err.chain().any(|cause| cause.downcast_ref::<ApiError>().is_some_and(|e| e.status() == Some(401)));
+    if !rejected {
+        tracing::info!("could not check that {} still works: {err:#}", source.describe_credential());
+        return;
+    }
+    crate::output::warn(&stopped_working_message(settings, source, change, was_cached));
+}
+
+/// "the API token of context `default` no longer works: it was the token you
+/// refreshed; run `sdtoken login` (or use `--save` next time)". With
+/// `was_cached`, the token was not exchanged before the change, so it may have
+/// stopped working earlier and the cause is only probable.
+fn stopped_working_message(settings: &Settings, source: &Source, change: Change, was_cached: bool) -> String {
+    let verb = match change {
+        Change::Refreshed => "refreshed",
+        Change::Deleted => "deleted",
+    };
+    let subject = match source {
+        Source::Stored { context } => format!("the API token of context `{context}`"),
+        other => other.describe_credential(),
+    };
+    let cause = if was_cached { "it was probably the token you" } else { "it was the token you" };
+    let fix = match (source, change) {
+        (Source::EnvApiToken, Change::Refreshed) => "set `SD_API_TOKEN` to the new value".to_string(),
+        (Source::EnvApiToken, Change::Deleted) => "set `SD_API_TOKEN` to another API token".to_string(),
+        (_, Change::Refreshed) => format!("run `{}` (or use `--save` next time)", auth::login_command(settings)),
+        (_, Change::Deleted) => format!("run `{}` with another API token", auth::login_command(settings)),
+    };
+    format!("{subject} no longer works: {cause} {verb}; {fix}")
+}
+
+/// Explains a 404 for a TOKEN argument read as an id: a token may also be
+/// named with digits only, and `--by-name` looks it up by that name.
+pub fn explain_missing_id(err: anyhow::Error, text: &str, target: &super::TokenRef, owner: Owner) -> anyhow::Error {
+    let token_missing = err
+        .chain()
+        .any(|c| c.downcast_ref::<ApiError>().is_some_and(|e| e.status() == Some(404) && e.message().contains("Token")));
+    if target.name.is_some() || !token_missing {
+        return err;
+    }
+    let list = match owner {
+        Owner::User => "sdtoken list".to_string(),
+        Owner::Pipeline(id) => format!("sdtoken list --pipeline {id}"),
+    };
+    err.context(
+        CliError::new(ExitCode::NotFound, format!("no token with id {} among {}", target.id, owner.describe()))
+            .with_hint(format!("check the id with `{list}`; if `{text}` is the token's name, pass `--by-name`")),
+    )
+}
+
 /// Stores `value` as the API token of `settings.context` (`--save`), bound to
 /// `url`, the server that issued it. The target context may not exist yet, and
-/// then `settings.api_url` is only the default, so the URL is passed in.
-pub fn save(settings: &Settings, url: &ApiUrl, stores: &Stores, value: &Secret) -> anyhow::Result<()> {
+/// then `settings.api_url` is only the default, so the URL is passed in. A saved
+/// user token makes its context current when none is; a pipeline token never
+/// does, because commands would then act as the pipeline.
+pub fn save(settings: &Settings, url: &ApiUrl, stores: &Stores, value: &Secret, owner: Owner) -> anyhow::Result<()> {
     let kind = settings.token_store_kind()?;
     let target_stores;
     let stores = if kind == stores.token_kind() {
@@ -130,7 +239,7 @@ pub fn save(settings: &Settings, url: &ApiUrl, stores: &Stores, value: &Secret) 
         });
         entry.api_url = url.to_string();
         entry.store = Some(kind);
-        if config.current_context.is_none() {
+        if config.current_context.is_none() && owner == Owner::User {
             config.current_context = Some(settings.context.clone());
         }
         Ok(())

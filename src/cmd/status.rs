@@ -66,6 +66,9 @@ struct StoreReport {
     durability: &'static str,
     /// Such as "Secret Service" or "file /home/a/.local/share/sdtoken/secrets.json"; null when it cannot be opened.
     name: Option<String>,
+    /// False when the command does not consult the store: inside a build with
+    /// `SD_TOKEN` as the credential and no `--context`.
+    used: bool,
 }
 
 pub fn run(args: StatusArgs, settings: &Settings) -> anyhow::Result<i32> {
@@ -100,7 +103,7 @@ impl Report {
             valid: false,
             source: None,
             shadowed: Vec::new(),
-            store: StoreReport { kind: kind.as_str(), durability: kind.durability(), name: None },
+            store: StoreReport { kind: kind.as_str(), durability: kind.durability(), name: None, used: true },
             jwt_cache: None,
             cached: None,
             username: None,
@@ -143,13 +146,19 @@ impl Report {
 
 /// Fills `report` with the credential's details; fails when it is missing or invalid.
 fn inspect(settings: &Settings, stores: &Stores, verify: bool, report: &mut Report) -> anyhow::Result<()> {
-    // Inside a build no token store is opened just to show its name.
+    settings.check_context()?;
+    // Inside a build the build token wins and no token store is opened, unless
+    // `--context` names a context whose stored token it then shadows.
+    report.store.used = !settings.in_build || settings.env.api_token.is_some() || settings.context_explicit;
     if !settings.in_build
         && let Ok(store) = stores.token_store()
     {
         report.store.name = Some(store.describe());
     }
-    let resolved = auth::resolve(settings, stores, true)?;
+    let resolved = auth::resolve(settings, stores, true).inspect_err(|_| {
+        // A malformed environment credential still names its variable.
+        report.source = auth::env_source(settings).map(|s| s.id());
+    })?;
     report.source = Some(resolved.credential.source().id());
     report.shadowed = resolved.shadowed.iter().map(auth::Source::id).collect();
     // An `SD_TOKEN` JWT is described before it is checked, so an expired one still shows its claims.
@@ -212,7 +221,7 @@ fn render(report: &Report) -> String {
         let shadowed: Vec<String> = report.shadowed.iter().map(|s| describe_source(Some(s), &report.context)).collect();
         lines.push(("Shadows", shadowed.join(", ")));
     }
-    lines.push(("Token store", describe_store(&report.store)));
+    lines.push(("Token store", describe_store(&report.store, report.source)));
     if let Some(cache) = &report.jwt_cache {
         let state = if report.cached == Some(true) { "JWT read from the cache" } else { "JWT exchanged now" };
         lines.push(("JWT cache", format!("{cache}; {state}")));
@@ -255,7 +264,11 @@ fn describe_source(source: Option<&str>, context: &str) -> String {
     }
 }
 
-fn describe_store(store: &StoreReport) -> String {
+fn describe_store(store: &StoreReport, source: Option<&str>) -> String {
+    if !store.used {
+        let credential = describe_source(source, "");
+        return format!("not used: inside a build, {credential} is the credential");
+    }
     let durability = match store.kind.parse::<StoreKind>() {
         Ok(StoreKind::Keyring) => "persistent",
         Ok(StoreKind::Keyutils) => "volatile: gone at reboot",
@@ -276,7 +289,12 @@ mod tests {
             valid: true,
             source: Some("SD_API_TOKEN"),
             shadowed: vec!["stored"],
-            store: StoreReport { kind: "file", durability: "plaintext", name: Some("file /x/secrets.json".into()) },
+            store: StoreReport {
+                kind: "file",
+                durability: "plaintext",
+                name: Some("file /x/secrets.json".into()),
+                used: true,
+            },
             jwt_cache: Some("file /x/secrets.json".into()),
             cached: Some(true),
             username: Some("4711".into()),

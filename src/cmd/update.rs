@@ -19,9 +19,10 @@ pub fn run(args: UpdateArgs, settings: &Settings) -> anyhow::Result<i32> {
 
     let (session, _stores, _shadowed) = super::session(settings)?;
     let target = super::find_token(&session, owner, &args.token, args.by_name.by_name)?;
-    let token = tokens::update(&session, owner, target.id, args.name.as_deref(), args.description.as_deref())?;
+    let token = tokens::update(&session, owner, target.id, args.name.as_deref(), args.description.as_deref())
+        .map_err(|e| super::refresh::explain_missing_id(e, &args.token, &target, owner))?;
 
-    crate::output::notice(&format!("Updated token {} (`{}`).", token.id, token.name));
+    crate::output::notice(&format!("Updated token {} (`{}`) in {}.", token.id, token.name, owner.describe()));
     if settings.json {
         crate::output::json(&super::token_json(&token, None));
     }

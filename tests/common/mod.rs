@@ -303,3 +303,38 @@ impl Drop for CountingProxy {
         let _ = self.child.wait();
     }
 }
+
+/// A loopback listener that never responds: a connection to it means a request
+/// was attempted. As `HTTPS_PROXY` it also catches requests to any other host.
+pub struct Trap {
+    listener: std::net::TcpListener,
+}
+
+impl Trap {
+    pub fn new() -> Trap {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        Trap { listener }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.listener.local_addr().unwrap().port())
+    }
+
+    /// Returns the proxy variables that send every request of a run to the trap.
+    pub fn proxy_vars(&self) -> Vec<(&'static str, String)> {
+        ["http_proxy", "https_proxy", "HTTPS_PROXY", "ALL_PROXY"].into_iter().map(|k| (k, self.url())).collect()
+    }
+
+    /// Connections made so far; the kernel completes the handshake without `accept`.
+    pub fn connections(&self) -> usize {
+        let mut connections = 0;
+        loop {
+            match self.listener.accept() {
+                Ok(_) => connections += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return connections,
+                Err(e) => panic!("accept failed: {e}"),
+            }
+        }
+    }
+}
