@@ -988,3 +988,18 @@ fn missing_id_hint_mentions_by_name() {
     named.expect_code(6);
     assert!(!named.stderr.contains("--by-name"), "{}", named.stderr);
 }
+
+#[test]
+fn min_ttl_beyond_jwt_lifetime_warns() {
+    let (_id, value) = sdapi().create_user_token(&sdapi().user_jwt, &unique_name("min-ttl"));
+    let mut sandbox = Sandbox::new();
+    sandbox.set("SD_API_TOKEN", &value).set("SD_API_URL", &sdapi().url);
+
+    let long = sandbox.run(&["--min-ttl", "3h", "exchange"], "");
+    long.success();
+    assert!(long.stderr.contains("no longer than --min-ttl (10800 s)"), "{}", long.stderr);
+
+    let usual = sandbox.run(&["exchange"], "");
+    usual.success();
+    assert!(!usual.stderr.contains("--min-ttl"), "{}", usual.stderr);
+}

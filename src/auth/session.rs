@@ -104,14 +104,25 @@ impl Session {
                 return Err(explain_exchange_error(err, source, self.client.base()));
             }
         };
-        Jwt::decode(jwt).map_err(|e| {
-            ApiError::InvalidResponse {
-                method: "GET".to_string(),
-                path: "/v4/auth/token".to_string(),
-                detail: format!("the returned token is not a JWT: {e}"),
-            }
-            .into()
-        })
+        let jwt = Jwt::decode(jwt).map_err(|e| ApiError::InvalidResponse {
+            method: "GET".to_string(),
+            path: "/v4/auth/token".to_string(),
+            detail: format!("the returned token is not a JWT: {e}"),
+        })?;
+        self.warn_if_min_ttl_too_long(&jwt);
+        Ok(jwt)
+    }
+
+    /// A fresh JWT that already counts as stale means no cached JWT is ever reused.
+    fn warn_if_min_ttl_too_long(&self, jwt: &Jwt) {
+        if jwt.claims.expires_within(self.min_ttl) {
+            crate::output::warn(&format!(
+                "the server's JWTs last {} s, no longer than --min-ttl ({} s), so every command exchanges \
+                 the API token again; lower --min-ttl",
+                jwt.claims.seconds_left(),
+                self.min_ttl.as_secs()
+            ));
+        }
     }
 
     /// Sends an authenticated request. A 401 on a cached JWT drops it and retries once
