@@ -416,7 +416,7 @@ fn error_401_hints_login_or_env_token() {
     let run = run_with(&sandbox, &vars, &["list"]);
     run.expect_code(4);
     assert_error_format(&run.stderr);
-    assert!(run.stderr.contains("rejected the API token from `SD_API_TOKEN`"), "{}", run.stderr);
+    assert!(run.stderr.contains("rejected the API token in `SD_API_TOKEN`"), "{}", run.stderr);
     assert!(run.stderr.contains("\n  caused by: GET /v4/auth/token returned 401 Unauthorized"), "{}", run.stderr);
     assert!(run.stderr.contains("\nhint: the token in `SD_API_TOKEN`"), "{}", run.stderr);
 
