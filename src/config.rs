@@ -86,7 +86,8 @@ impl ConfigFile {
         let dir = self.path.parent().expect("the config file has a parent directory");
         crate::fsutil::create_private_dir(dir)?;
         let lock = crate::fsutil::open_private(&dir.join(format!("{FILE_NAME}.lock")))?;
-        crate::fsutil::lock_within(&lock, LOCK_LIMIT).with_context(|| format!("failed to lock `{}`", self.path.display()))?;
+        crate::fsutil::lock_within(&lock, LOCK_LIMIT)
+            .with_context(|| format!("failed to lock `{}`", self.path.display()))?;
         let mut config = self.load()?;
         let result = change(&mut config)?;
         let text = toml::to_string_pretty(&config).context("failed to serialize the config")?;

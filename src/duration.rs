@@ -9,9 +9,8 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         Some(split) => text.split_at(split),
         None => (text, "s"),
     };
-    let invalid = || {
-        format!("invalid duration `{text}`: use seconds or a number with s, m or h, such as `90s`, `5m`, `1h`")
-    };
+    let invalid =
+        || format!("invalid duration `{text}`: use seconds or a number with s, m or h, such as `90s`, `5m`, `1h`");
     let count: u64 = digits.parse().map_err(|_| invalid())?;
     let unit_secs = match unit {
         "s" => 1,
@@ -19,9 +18,10 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         "h" => 3600,
         _ => return Err(invalid()),
     };
-    let secs = count.checked_mul(unit_secs).filter(|s| *s <= 7 * 24 * 3600).ok_or_else(|| {
-        format!("invalid duration `{text}`: the maximum is 168h (7 days)")
-    })?;
+    let secs = count
+        .checked_mul(unit_secs)
+        .filter(|s| *s <= 7 * 24 * 3600)
+        .ok_or_else(|| format!("invalid duration `{text}`: the maximum is 168h (7 days)"))?;
     Ok(Duration::from_secs(secs))
 }
 

@@ -17,9 +17,7 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .map_err(|e| io::Error::new(e.kind(), format!("failed to create `{}`: {e}", dir.display())))
+    builder.create(dir).map_err(|e| io::Error::new(e.kind(), format!("failed to create `{}`: {e}", dir.display())))
 }
 
 /// Opens (or creates with mode 0600) a file for locking or appending.
@@ -28,9 +26,7 @@ pub fn open_private(path: &Path) -> io::Result<File> {
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
     options.mode(0o600);
-    options
-        .open(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("failed to open `{}`: {e}", path.display())))
+    options.open(path).map_err(|e| io::Error::new(e.kind(), format!("failed to open `{}`: {e}", path.display())))
 }
 
 /// Takes an exclusive lock on `file`, waiting at most `limit`. A process that

@@ -143,23 +143,16 @@ impl Jwt {
         if parts.len() != 3 || parts.iter().any(|p| p.is_empty()) {
             return Err(DecodeError::NotThreeParts);
         }
-        let payload = URL_SAFE_NO_PAD
-            .decode(parts[1].trim_end_matches('='))
-            .map_err(|_| DecodeError::Base64)?;
+        let payload = URL_SAFE_NO_PAD.decode(parts[1].trim_end_matches('=')).map_err(|_| DecodeError::Base64)?;
         // The serde error names the missing field or position, never the token text.
-        let claims: Claims = serde_json::from_slice(&payload).map_err(|e| {
-            DecodeError::Claims(format!("{} at column {}", classify_json_error(&e), e.column()))
-        })?;
+        let claims: Claims = serde_json::from_slice(&payload)
+            .map_err(|e| DecodeError::Claims(format!("{} at column {}", classify_json_error(&e), e.column())))?;
         Ok(Jwt { token, claims })
     }
 }
 
 fn classify_json_error(err: &serde_json::Error) -> &'static str {
-    if err.to_string().contains("missing field `exp`") {
-        "missing `exp`"
-    } else {
-        "unexpected content"
-    }
+    if err.to_string().contains("missing field `exp`") { "missing `exp`" } else { "unexpected content" }
 }
 
 /// Checks the RS256 signature and `exp` of `jwt` against the PEM public key `pem`.
@@ -172,15 +165,13 @@ pub fn verify(jwt: &Jwt, pem: &str) -> Result<(), String> {
     validation.required_spec_claims = ["exp".to_string()].into_iter().collect();
     validation.leeway = 0;
     validation.validate_aud = false;
-    decode::<Value>(jwt.token.expose(), &key, &validation)
-        .map(|_| ())
-        .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::InvalidSignature => {
-                "the signature does not match the server's key".to_string()
-            }
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => "the JWT has expired".to_string(),
-            other => format!("the JWT failed verification: {other:?}"),
-        })
+    decode::<Value>(jwt.token.expose(), &key, &validation).map(|_| ()).map_err(|e| match e.kind() {
+        jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+            "the signature does not match the server's key".to_string()
+        }
+        jsonwebtoken::errors::ErrorKind::ExpiredSignature => "the JWT has expired".to_string(),
+        other => format!("the JWT failed verification: {other:?}"),
+    })
 }
 
 /// Seconds since the Unix epoch.

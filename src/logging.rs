@@ -15,10 +15,6 @@ pub fn init(verbose: u8, quiet: bool) {
         (false, _) => LevelFilter::TRACE,
     };
     let filter = Targets::new().with_target("sdtoken", level);
-    let layer = fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .with_ansi(false);
+    let layer = fmt::layer().with_writer(std::io::stderr).with_target(false).without_time().with_ansi(false);
     tracing_subscriber::registry().with(filter).with(layer).init();
 }

@@ -230,9 +230,6 @@ mod tests {
         assert_eq!(list_names(["a"].into_iter()), "`a`");
         assert_eq!(list_names(["a", "b", "c"].into_iter()), "`a`, `b` and `c`");
         let many: Vec<String> = (1..=8).map(|n| format!("c{n}")).collect();
-        assert_eq!(
-            list_names(many.iter().map(String::as_str)),
-            "`c1`, `c2`, `c3`, `c4`, `c5` and 3 more"
-        );
+        assert_eq!(list_names(many.iter().map(String::as_str)), "`c1`, `c2`, `c3`, `c4`, `c5` and 3 more");
     }
 }

@@ -138,7 +138,10 @@ mod tests {
     #[test]
     fn powershell_quote_doubles_all_single_quotes() {
         assert_eq!(powershell_quote("it's"), "'it''s'");
-        assert_eq!(powershell_quote("a\u{2018}b\u{2019}c\u{201A}d\u{201B}e"), "'a\u{2018}\u{2018}b\u{2019}\u{2019}c\u{201A}\u{201A}d\u{201B}\u{201B}e'");
+        assert_eq!(
+            powershell_quote("a\u{2018}b\u{2019}c\u{201A}d\u{201B}e"),
+            "'a\u{2018}\u{2018}b\u{2019}\u{2019}c\u{201A}\u{201A}d\u{201B}\u{201B}e'"
+        );
         assert_eq!(powershell_quote("$env:HOME `n $(Get-Date) \"x\""), "'$env:HOME `n $(Get-Date) \"x\"'");
         assert_eq!(powershell_quote("line1\nline2"), "'line1\nline2'");
         assert_eq!(powershell_quote(""), "''");
@@ -205,13 +208,53 @@ mod round_trip_tests {
     fn hostile_values(dir: &Path) -> Vec<String> {
         let d = dir.display();
         let mut values: Vec<String> = [
-            "it's", "'", "''", "\"double\" quotes", "\"", "a \\\"b\\\" c",
-            "ends with a backslash\\", "\\", "\\\\", "\\n is not a newline", "\\'",
-            "two  spaces", " leading and trailing ", "tab\there", "line1\nline2", "trailing newline\n", "\n",
-            "crlf\r\n", "héllo wörld 日本語 🚀", "\u{2018}curly\u{2019} \u{201C}quotes\u{201D} \u{201A}\u{201B}",
-            "!", "!!", "!$", "hist!ory", "100%", "%s %n %%", "-n", "-e", "--", "-gx", "--help", "-",
-            "$HOME ${PATH} $1 $@ $$ $?", "*", "?", "[a-z]*", "~", "~root", "{a,b}", "#comment", ";", "&&", "|",
-            "=ls", "$env:HOME `n", "\u{1}\u{1b}[31mred\u{1b}[0m\u{7f}", "",
+            "it's",
+            "'",
+            "''",
+            "\"double\" quotes",
+            "\"",
+            "a \\\"b\\\" c",
+            "ends with a backslash\\",
+            "\\",
+            "\\\\",
+            "\\n is not a newline",
+            "\\'",
+            "two  spaces",
+            " leading and trailing ",
+            "tab\there",
+            "line1\nline2",
+            "trailing newline\n",
+            "\n",
+            "crlf\r\n",
+            "héllo wörld 日本語 🚀",
+            "\u{2018}curly\u{2019} \u{201C}quotes\u{201D} \u{201A}\u{201B}",
+            "!",
+            "!!",
+            "!$",
+            "hist!ory",
+            "100%",
+            "%s %n %%",
+            "-n",
+            "-e",
+            "--",
+            "-gx",
+            "--help",
+            "-",
+            "$HOME ${PATH} $1 $@ $$ $?",
+            "*",
+            "?",
+            "[a-z]*",
+            "~",
+            "~root",
+            "{a,b}",
+            "#comment",
+            ";",
+            "&&",
+            "|",
+            "=ls",
+            "$env:HOME `n",
+            "\u{1}\u{1b}[31mred\u{1b}[0m\u{7f}",
+            "",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -241,7 +284,9 @@ mod round_trip_tests {
         let mut command = Command::new(shell[0]);
         command.args(&shell[1..]).arg(&file).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
         command.env("HOME", dir).env("LANG", lang).current_dir(dir);
-        command.output().unwrap_or_else(|e| panic!("cannot run {}: {e}; install it (scripts/install-deps.sh)", shell[0]))
+        command
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}; install it (scripts/install-deps.sh)", shell[0]))
     }
 
     /// Parses the NUL-separated output of `env -0`.
@@ -268,7 +313,8 @@ mod round_trip_tests {
             let dir = tempfile::tempdir().unwrap();
             let values = hostile_values(dir.path());
             let names: Vec<String> = (0..values.len()).map(|i| format!("SDTOKEN_TEST_{i}")).collect();
-            let vars: Vec<(&str, &str)> = names.iter().map(String::as_str).zip(values.iter().map(String::as_str)).collect();
+            let vars: Vec<(&str, &str)> =
+                names.iter().map(String::as_str).zip(values.iter().map(String::as_str)).collect();
 
             let output = eval_in_shell(shell, &render(kind, &vars), dir.path(), lang);
 

@@ -88,9 +88,7 @@ fn bus_sensor(sandbox: &mut Sandbox) -> Arc<AtomicUsize> {
 
 /// Returns the value after `Label:` in the text form of `status`.
 fn status_field(run: &Run, label: &str) -> Option<String> {
-    run.stdout
-        .lines()
-        .find_map(|line| line.strip_prefix(label)?.strip_prefix(':').map(|v| v.trim().to_string()))
+    run.stdout.lines().find_map(|line| line.strip_prefix(label)?.strip_prefix(':').map(|v| v.trim().to_string()))
 }
 
 // --- the build token as it is --------------------------------------------------
@@ -157,7 +155,8 @@ fn expired_build_token_exits_4() {
     let connections = bus_sensor(&mut sandbox);
     let marker = sandbox.path("command-ran");
     let script = format!("touch '{}'", marker.display());
-    let commands: [&[&str]; 5] = [&["env"], &["exec", "--", "sh", "-c", &script], &["exchange"], &["status"], &["list"]];
+    let commands: [&[&str]; 5] =
+        [&["env"], &["exec", "--", "sh", "-c", &script], &["exchange"], &["status"], &["list"]];
 
     for args in commands {
         let run = sandbox.run(args, "");

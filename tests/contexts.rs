@@ -351,7 +351,9 @@ fn missing_named_context_exits_6_without_request() {
     let logins = proxy.requests().len();
     let trap = Trap::new();
 
-    let cases: Vec<(&str, Vec<(&str, &str)>, Vec<&str>)> = vec![
+    // (missing context name, extra variables, arguments)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<&'a str>);
+    let cases: Vec<Case> = vec![
         ("r0", vec![("SD_API_TOKEN", "fake-api-token")], vec!["--context", "r0", "exchange"]),
         ("nosuch", vec![], vec!["--context", "nosuch", "list"]),
         ("nosuch", vec![("SD_TOKEN", sdapi().user_jwt.as_str())], vec!["--context", "nosuch", "list"]),
@@ -367,7 +369,11 @@ fn missing_named_context_exits_6_without_request() {
         let run = run_trapped(&sandbox, &trap, vars, args);
         expect_no_context(&run, name);
         assert!(run.stderr.contains("hint: the contexts are `work`;"), "{args:?}: {}", run.stderr);
-        assert!(run.stderr.contains(&format!("`sdtoken login --context {name} --api-url URL`")), "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("`sdtoken login --context {name} --api-url URL`")),
+            "{args:?}: {}",
+            run.stderr
+        );
     }
     assert_eq!(trap.connections(), 0, "a request left for another server");
     assert_eq!(proxy.requests().len(), logins, "a request reached the context's server");
@@ -467,7 +473,11 @@ fn build_token_over_named_context_warns() {
     assert!(!quiet.stderr.contains("warning"), "{}", quiet.stderr);
     let named = run_with(&sandbox, &vars, &["--context", "ro", "exchange"]);
     named.success();
-    assert!(named.stderr.contains("`SD_TOKEN` takes precedence over the token stored for context `ro`"), "{}", named.stderr);
+    assert!(
+        named.stderr.contains("`SD_TOKEN` takes precedence over the token stored for context `ro`"),
+        "{}",
+        named.stderr
+    );
 }
 
 #[test]
@@ -482,7 +492,11 @@ fn context_remove_current_names_next_step() {
     let removed = sandbox.run(&["context", "remove", "a"], "");
     removed.success();
     assert!(removed.stderr.contains("Removed context `a` and its stored token.\n"), "{}", removed.stderr);
-    assert!(removed.stderr.contains("`a` was the current context, and no context is current now"), "{}", removed.stderr);
+    assert!(
+        removed.stderr.contains("`a` was the current context, and no context is current now"),
+        "{}",
+        removed.stderr
+    );
     assert!(removed.stderr.contains("switch to `b` with `sdtoken context use b`"), "{}", removed.stderr);
 
     // Nothing is current and no URL is given: no silent fallback to the public server.

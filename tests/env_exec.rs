@@ -661,7 +661,8 @@ fn errors_leave_stdout_empty() {
     let closed = format!("http://127.0.0.1:{}", closed_port());
     let rejected = "bogusbogusbogusbogusbogusbogusbogusbogus123";
     // (description, variables, extra global args, expected code)
-    let setups: Vec<(&str, Vec<(&str, String)>, Vec<String>, i32)> = vec![
+    type Setup<'a> = (&'a str, Vec<(&'a str, String)>, Vec<String>, i32);
+    let setups: Vec<Setup> = vec![
         ("no credential", vec![], vec!["--api-url".into(), sdapi().url.clone()], 4),
         (
             "rejected API token",

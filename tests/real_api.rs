@@ -847,7 +847,8 @@ fn pipeline_save_does_not_become_current() {
     let pipeline = api.pipeline_id.to_string();
     let name = unique_name("save-current-pipe");
 
-    let created = run_with(&sandbox, &vars, &["create", &name, "--pipeline", &pipeline, "--save", "--context", "deploy"]);
+    let created =
+        run_with(&sandbox, &vars, &["create", &name, "--pipeline", &pipeline, "--save", "--context", "deploy"]);
     printed_value(&created);
     let config = std::fs::read_to_string(sandbox.path("config/sdtoken/config.toml")).unwrap();
     let config: toml::Table = toml::from_str(&config).unwrap();
@@ -927,7 +928,11 @@ fn pipeline_token_refresh_makes_no_check() {
     let before = proxy.requests().len();
     let pipeline = api.pipeline_id.to_string();
     printed_value(&sandbox.run(&["refresh", &id.to_string(), "--pipeline", &pipeline, "--yes"], ""));
-    assert_eq!(count(&proxy.requests_since(before), "GET /v4/auth/token"), 0, "a pipeline token cannot be the credential");
+    assert_eq!(
+        count(&proxy.requests_since(before), "GET /v4/auth/token"),
+        0,
+        "a pipeline token cannot be the credential"
+    );
 }
 
 #[test]

@@ -114,7 +114,8 @@ impl Client {
         let url = self.base.endpoint(path);
         // The path as sent, with any prefix of the base URL, for logs and errors.
         let shown_path = reqwest::Url::parse(&url).map(|u| u.path().to_string()).unwrap_or_else(|_| url.clone());
-        let http = self.http().map_err(|detail| ApiError::Network { method: method.to_string(), url: url.clone(), detail })?;
+        let http =
+            self.http().map_err(|detail| ApiError::Network { method: method.to_string(), url: url.clone(), detail })?;
         let mut attempt = 1;
         loop {
             log_request(&method, path, bearer.is_some());
@@ -142,7 +143,14 @@ impl Client {
         }
     }
 
-    fn build(&self, http: &HttpClient, method: Method, url: &str, bearer: Option<&Secret>, body: Option<&Value>) -> RequestBuilder {
+    fn build(
+        &self,
+        http: &HttpClient,
+        method: Method,
+        url: &str,
+        bearer: Option<&Secret>,
+        body: Option<&Value>,
+    ) -> RequestBuilder {
         let mut request = http.request(method, url).header("accept", "application/json");
         if let Some(secret) = bearer {
             let mut value = HeaderValue::from_str(&format!("Bearer {}", secret.expose()))
@@ -208,7 +216,8 @@ impl Client {
 }
 
 fn read_certificates(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
-    let pem = std::fs::read(path).with_context(|| format!("failed to read the CA certificate file `{}`", path.display()))?;
+    let pem =
+        std::fs::read(path).with_context(|| format!("failed to read the CA certificate file `{}`", path.display()))?;
     reqwest::Certificate::from_pem_bundle(&pem)
         .with_context(|| format!("`{}` does not contain PEM certificates", path.display()))
 }
@@ -399,7 +408,8 @@ mod tests {
     #[test]
     fn redact_removes_echoed_credential() {
         let secret = Secret::new("canary-3f9a1c");
-        let body = br#"{"statusCode":401,"error":"Unauthorized canary-3f9a1c","message":"Bad token Bearer canary-3f9a1c"}"#;
+        let body =
+            br#"{"statusCode":401,"error":"Unauthorized canary-3f9a1c","message":"Bad token Bearer canary-3f9a1c"}"#;
         let err = redact(status_error(&Method::GET, "/v4/auth/token", 401, body), Some(&secret));
         let shown = err.to_string();
         assert!(!shown.contains("canary-3f9a1c"), "{shown}");

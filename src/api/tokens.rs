@@ -70,13 +70,12 @@ struct ValueField {
 impl WithValue {
     fn from_reply(reply: &super::Reply) -> Result<WithValue, ApiError> {
         let token: Token = reply.json()?;
-        let value = reply.json::<ValueField>()?.value.filter(|v| !v.is_empty()).ok_or_else(|| {
-            ApiError::InvalidResponse {
+        let value =
+            reply.json::<ValueField>()?.value.filter(|v| !v.is_empty()).ok_or_else(|| ApiError::InvalidResponse {
                 method: reply.method.clone(),
                 path: reply.path.clone(),
                 detail: "the response has no token value".to_string(),
-            }
-        })?;
+            })?;
         Ok(WithValue { token, value: Secret::new(value) })
     }
 }

@@ -24,9 +24,8 @@ impl ApiUrl {
         let trimmed = text.trim();
         let fix = "use a URL such as `https://api.screwdriver.cd`";
         let shown = redact_userinfo(trimmed);
-        let url = Url::parse(trimmed).map_err(|e| {
-            CliError::usage(format!("invalid API URL `{shown}`: {e}")).with_hint(fix)
-        })?;
+        let url = Url::parse(trimmed)
+            .map_err(|e| CliError::usage(format!("invalid API URL `{shown}`: {e}")).with_hint(fix))?;
         if url.scheme() != "https" && url.scheme() != "http" {
             return Err(CliError::usage(format!(
                 "invalid API URL `{shown}`: the scheme must be https (or http for loopback)"
@@ -37,16 +36,12 @@ impl ApiUrl {
             return Err(CliError::usage(format!("invalid API URL `{shown}`: it has no host")).with_hint(fix));
         };
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(CliError::usage(format!(
-                "invalid API URL `{shown}`: credentials in the URL are not accepted"
-            ))
-            .with_hint("remove the user and password from the URL and log in with `sdtoken login`"));
+            return Err(CliError::usage(format!("invalid API URL `{shown}`: credentials in the URL are not accepted"))
+                .with_hint("remove the user and password from the URL and log in with `sdtoken login`"));
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(CliError::usage(format!(
-                "invalid API URL `{shown}`: it must not have a query or fragment"
-            ))
-            .with_hint(fix));
+            return Err(CliError::usage(format!("invalid API URL `{shown}`: it must not have a query or fragment"))
+                .with_hint(fix));
         }
         if url.scheme() == "http" && !is_loopback(host) {
             return Err(CliError::usage(format!(
@@ -114,7 +109,12 @@ mod tests {
 
     #[test]
     fn parse_treats_v4_forms_as_one_server() {
-        let forms = ["https://sd.example.com", "https://sd.example.com/", "https://sd.example.com/v4", "https://SD.example.com/v4/"];
+        let forms = [
+            "https://sd.example.com",
+            "https://sd.example.com/",
+            "https://sd.example.com/v4",
+            "https://SD.example.com/v4/",
+        ];
         for form in forms {
             let url = ApiUrl::parse(form).unwrap();
             assert_eq!(url.as_str(), "https://sd.example.com", "{form}");

@@ -98,7 +98,10 @@ pub fn resolve(settings: &Settings, stores: &Stores, look_in_store: bool) -> any
             shadowed.push(stored_source(settings));
         }
         warn_env_over_named_context(settings, stores, &Source::EnvApiToken, look_in_store);
-        return Ok(Resolved { credential: Credential::ApiToken { token: token.clone(), source: Source::EnvApiToken }, shadowed });
+        return Ok(Resolved {
+            credential: Credential::ApiToken { token: token.clone(), source: Source::EnvApiToken },
+            shadowed,
+        });
     }
 
     if let Some(token) = &settings.env.jwt {
@@ -106,7 +109,8 @@ pub fn resolve(settings: &Settings, stores: &Stores, look_in_store: bool) -> any
         let stale = jwt.claims.expires_within(settings.min_ttl);
         if stale && !settings.in_build && stored_exists() {
             let left = jwt.claims.seconds_left();
-            let state = if left <= 0 { "has expired".to_string() } else { format!("expires in {left} s, within --min-ttl") };
+            let state =
+                if left <= 0 { "has expired".to_string() } else { format!("expires in {left} s, within --min-ttl") };
             crate::output::warn(&format!(
                 "skipping `SD_TOKEN`: it {state} (probably left over from `sdtoken env`); using the stored token instead"
             ));
@@ -183,7 +187,9 @@ fn stored_token_exists(settings: &Settings, stores: &Stores) -> bool {
 fn reject_jwt_as_api_token(token: &Secret) -> anyhow::Result<()> {
     if Jwt::decode(token.clone()).is_ok() {
         return Err(CliError::not_authenticated("`SD_API_TOKEN` holds a JWT, not an API token")
-            .with_hint("put JWTs in `SD_TOKEN`; `SD_API_TOKEN` takes the 43-character API token made by `sdtoken create`")
+            .with_hint(
+                "put JWTs in `SD_TOKEN`; `SD_API_TOKEN` takes the 43-character API token made by `sdtoken create`",
+            )
             .into());
     }
     Ok(())
@@ -235,11 +241,11 @@ pub fn remove_stored_token(settings: &Settings, stores: &Stores) -> Result<bool,
 }
 
 fn not_logged_in(settings: &Settings) -> CliError {
-    CliError::not_authenticated(format!("not logged in: no credential for context `{}` ({})", settings.context, settings.api_url))
-        .with_hint(format!(
-            "run `{}`, or set `SD_API_TOKEN` (an API token) or `SD_TOKEN` (a JWT)",
-            login_command(settings)
-        ))
+    CliError::not_authenticated(format!(
+        "not logged in: no credential for context `{}` ({})",
+        settings.context, settings.api_url
+    ))
+    .with_hint(format!("run `{}`, or set `SD_API_TOKEN` (an API token) or `SD_TOKEN` (a JWT)", login_command(settings)))
 }
 
 /// Builds the `sdtoken login` command that stores a token for the settings'

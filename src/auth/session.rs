@@ -24,7 +24,13 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(client: Client, credential: Credential, cache: Option<JwtCache>, min_ttl: Duration, in_build: bool) -> Session {
+    pub fn new(
+        client: Client,
+        credential: Credential,
+        cache: Option<JwtCache>,
+        min_ttl: Duration,
+        in_build: bool,
+    ) -> Session {
         Session { client, credential, cache, min_ttl, in_build, current: RefCell::new(None) }
     }
 
@@ -141,10 +147,7 @@ impl Session {
                 cache.remove();
             }
             let (jwt, _) = self.jwt_with(false)?;
-            return self
-                .client
-                .send(method, path, Some(&jwt.token), body, retry)
-                .map_err(|e| self.explain(e, &jwt));
+            return self.client.send(method, path, Some(&jwt.token), body, retry).map_err(|e| self.explain(e, &jwt));
         }
         Err(self.explain(err, &jwt))
     }

@@ -41,7 +41,8 @@ pub fn run(args: DeleteArgs, settings: &Settings) -> anyhow::Result<i32> {
     match failed.into_iter().next() {
         None => Ok(0),
         Some((token, err)) => {
-            let before = if deleted.is_empty() { String::new() } else { format!(" (deleted before it: {})", listed(&deleted)) };
+            let before =
+                if deleted.is_empty() { String::new() } else { format!(" (deleted before it: {})", listed(&deleted)) };
             Err(err.context(format!("failed to delete {}{before}", token.describe())))
         }
     }
@@ -52,7 +53,9 @@ pub fn run(args: DeleteArgs, settings: &Settings) -> anyhow::Result<i32> {
 fn question(targets: &[TokenRef], owner: Owner, all: bool) -> String {
     let count = targets.len();
     match owner {
-        Owner::Pipeline(id) if all && count == 1 => format!("Delete the only token of pipeline {id}: {}?", listed(targets)),
+        Owner::Pipeline(id) if all && count == 1 => {
+            format!("Delete the only token of pipeline {id}: {}?", listed(targets))
+        }
         Owner::Pipeline(id) if all => format!("Delete all {count} tokens of pipeline {id}: {}?", listed(targets)),
         _ if count == 1 => format!("Delete {} of {}?", listed(targets), owner.describe()),
         _ => format!("Delete {count} of {}: {}?", owner.describe(), listed(targets)),
@@ -87,7 +90,11 @@ fn targets(session: &Session, owner: Owner, args: &DeleteArgs) -> anyhow::Result
 }
 
 /// Deletes each token; stops at the first failure so the error is clear.
-fn delete_each(session: &Session, owner: Owner, targets: Vec<TokenRef>) -> (Vec<TokenRef>, Vec<(TokenRef, anyhow::Error)>) {
+fn delete_each(
+    session: &Session,
+    owner: Owner,
+    targets: Vec<TokenRef>,
+) -> (Vec<TokenRef>, Vec<(TokenRef, anyhow::Error)>) {
     let mut deleted = Vec::new();
     let mut remaining = targets.into_iter();
     for target in remaining.by_ref() {
@@ -129,6 +136,9 @@ mod tests {
             question(&tokens(2), Owner::Pipeline(7), false),
             "Delete 2 of the tokens of pipeline 7: token 1 (`t1`) and token 2 (`t2`)?"
         );
-        assert_eq!(question(&tokens(1), Owner::Pipeline(7), true), "Delete the only token of pipeline 7: token 1 (`t1`)?");
+        assert_eq!(
+            question(&tokens(1), Owner::Pipeline(7), true),
+            "Delete the only token of pipeline 7: token 1 (`t1`)?"
+        );
     }
 }

@@ -18,7 +18,9 @@ pub fn run(args: ListArgs, settings: &Settings) -> anyhow::Result<i32> {
     if list.is_empty() {
         let (empty, create) = match owner {
             tokens::Owner::User => ("You have no user tokens.".to_string(), "sdtoken create NAME".to_string()),
-            tokens::Owner::Pipeline(id) => (format!("Pipeline {id} has no tokens."), format!("sdtoken create NAME --pipeline {id}")),
+            tokens::Owner::Pipeline(id) => {
+                (format!("Pipeline {id} has no tokens."), format!("sdtoken create NAME --pipeline {id}"))
+            }
         };
         crate::output::notice(&format!("{empty} Create one with `{create}`."));
         return Ok(0);

@@ -80,7 +80,8 @@ fn read_token(args: &LoginArgs, settings: &Settings) -> anyhow::Result<Secret> {
             .map_err(super::prompt_error)?;
         Secret::new(text)
     } else {
-        let why = if settings.no_input { "`--no-input` forbids the prompt" } else { "there is no terminal to prompt on" };
+        let why =
+            if settings.no_input { "`--no-input` forbids the prompt" } else { "there is no terminal to prompt on" };
         return Err(CliError::usage(format!("the API token is needed, and {why}"))
             .with_hint("pass the token on stdin: `printf %s \"$TOKEN\" | sdtoken login --with-token`")
             .into());

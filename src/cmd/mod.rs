@@ -16,8 +16,8 @@ mod refresh;
 mod status;
 mod update;
 
-use crate::api::tokens::{self, Owner, Token};
 use crate::api::Client;
+use crate::api::tokens::{self, Owner, Token};
 use crate::auth::{self, Credential, JwtCache, Session, Stores};
 use crate::cli::{Cli, Command};
 use crate::error::{CliError, ExitCode};
@@ -90,7 +90,9 @@ pub fn validate_name(name: &str) -> Result<(), CliError> {
     let length = name.encode_utf16().count();
     if name.trim().is_empty() {
         let shown = if name.is_empty() { "it is empty" } else { "it contains only whitespace" };
-        return Err(CliError::usage(format!("invalid token name: {shown}")).with_hint("give a name of 1 to 128 characters"));
+        return Err(
+            CliError::usage(format!("invalid token name: {shown}")).with_hint("give a name of 1 to 128 characters")
+        );
     }
     if length > MAX_NAME {
         return Err(CliError::usage(format!(

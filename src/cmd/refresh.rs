@@ -87,12 +87,9 @@ pub fn check_save_target(settings: &Settings, acting: &Settings, owner: Owner) -
     }
     let stores = Stores::with_kind(settings.token_store_kind()?, settings.store_budget);
     if stores.token_store()?.get(&Key::api_token(target))?.is_some() {
-        return Err(CliError::usage(format!(
-            "context `{target}` already holds an API token for {}",
-            existing.api_url
-        ))
-        .with_hint(fix)
-        .into());
+        return Err(CliError::usage(format!("context `{target}` already holds an API token for {}", existing.api_url))
+            .with_hint(fix)
+            .into());
     }
     Ok(())
 }
@@ -190,9 +187,9 @@ fn stopped_working_message(settings: &Settings, source: &Source, change: Change,
 /// Explains a 404 for a TOKEN argument read as an id: a token may also be
 /// named with digits only, and `--by-name` looks it up by that name.
 pub fn explain_missing_id(err: anyhow::Error, text: &str, target: &super::TokenRef, owner: Owner) -> anyhow::Error {
-    let token_missing = err
-        .chain()
-        .any(|c| c.downcast_ref::<ApiError>().is_some_and(|e| e.status() == Some(404) && e.message().contains("Token")));
+    let token_missing = err.chain().any(|c| {
+        c.downcast_ref::<ApiError>().is_some_and(|e| e.status() == Some(404) && e.message().contains("Token"))
+    });
     if target.name.is_some() || !token_missing {
         return err;
     }
@@ -223,9 +220,9 @@ pub fn save(settings: &Settings, url: &ApiUrl, stores: &Stores, value: &Secret, 
     let store = stores.token_store()?;
     let key = Key::api_token(&settings.context);
     let previous = store.get(&key).ok().flatten();
-    store
-        .set(&key, value)
-        .with_context(|| format!("the new value was printed above but could not be saved in the {}", store.describe()))?;
+    store.set(&key, value).with_context(|| {
+        format!("the new value was printed above but could not be saved in the {}", store.describe())
+    })?;
     if let Some(previous) = previous {
         let previous_url = settings.context_config().and_then(|c| ApiUrl::parse(&c.api_url).ok());
         let previous_url = previous_url.as_ref().unwrap_or(url);

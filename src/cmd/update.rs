@@ -7,7 +7,9 @@ use crate::settings::Settings;
 
 pub fn run(args: UpdateArgs, settings: &Settings) -> anyhow::Result<i32> {
     if args.name.is_none() && args.description.is_none() {
-        return Err(CliError::usage("nothing to update").with_hint("pass `--name NAME`, `--description TEXT` or both").into());
+        return Err(CliError::usage("nothing to update")
+            .with_hint("pass `--name NAME`, `--description TEXT` or both")
+            .into());
     }
     if let Some(name) = &args.name {
         super::validate_name(name)?;
