@@ -26,7 +26,7 @@ pub struct SdApi {
     pub vars: HashMap<String, String>,
 }
 
-/// The API started by `scripts/test.sh`. Panics with the fix when it is not running.
+/// Returns the API started by `scripts/test.sh`; panics with the fix when it is not running.
 pub fn sdapi() -> &'static SdApi {
     static API: OnceLock<SdApi> = OnceLock::new();
     API.get_or_init(|| {
@@ -77,7 +77,7 @@ impl SdApi {
         self.node("seed.js", args)
     }
 
-    /// A build JWT issued by the server itself: a QUEUED build is seeded and its
+    /// Gets a build JWT issued by the server itself: a QUEUED build is seeded and its
     /// temporal JWT is exchanged at `POST /v4/builds/{id}/token`, as the launcher does.
     pub fn build_jwt(&self, build_timeout_minutes: i64) -> String {
         let pipeline = self.pipeline_id.to_string();
@@ -118,7 +118,7 @@ impl SdApi {
         (body["id"].as_u64().unwrap(), body["value"].as_str().unwrap().to_string())
     }
 
-    /// The tokens the API lists for `path` (`tokens` or `pipelines/1/tokens`).
+    /// Lists the tokens the API returns for `path` (`tokens` or `pipelines/1/tokens`).
     pub fn list_tokens(&self, jwt: &str, path: &str) -> Vec<serde_json::Value> {
         let reply = http().get(format!("{}/v4/{path}", self.url)).bearer_auth(jwt).send().expect("GET tokens");
         assert_eq!(reply.status().as_u16(), 200);
@@ -130,13 +130,13 @@ pub fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap()
 }
 
-/// A number unique within this test process, for token names and ids.
+/// Returns a number unique within this test process, for token names and ids.
 pub fn next_id() -> u32 {
     static COUNTER: AtomicU32 = AtomicU32::new(1);
     std::process::id() % 100_000 * 1000 + COUNTER.fetch_add(1, Ordering::Relaxed)
 }
 
-/// A token name unique across test runs and tests: `PREFIX-<pid><n>`.
+/// Returns a token name unique across test runs and tests: `PREFIX-<pid><n>`.
 pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}-{}", next_id())
 }
@@ -149,14 +149,14 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// A sandbox whose logins default to the file store, so tests need no keyring.
+    /// Creates a sandbox whose logins default to the file store, so tests need no keyring.
     pub fn new() -> Sandbox {
         let mut sandbox = Sandbox::bare();
         sandbox.set("SDTOKEN_STORE", "file");
         sandbox
     }
 
-    /// A sandbox with only PATH, HOME and the XDG directories set.
+    /// Creates a sandbox with only PATH, HOME and the XDG directories set.
     pub fn bare() -> Sandbox {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
@@ -194,7 +194,7 @@ impl Sandbox {
         self.dir.path().join(relative)
     }
 
-    /// The sdtoken binary with a scrubbed environment: only the sandbox's variables.
+    /// Builds the sdtoken command with a scrubbed environment: only the sandbox's variables.
     pub fn cmd(&self) -> Command {
         let mut command = Command::cargo_bin("sdtoken").unwrap();
         command.env_clear();
@@ -290,7 +290,7 @@ impl CountingProxy {
         panic!("count-proxy.py did not start");
     }
 
-    /// Every request so far, one `METHOD PATH STATUS` line each.
+    /// Returns every request so far, one `METHOD PATH STATUS` line each.
     pub fn requests(&self) -> Vec<String> {
         std::fs::read_to_string(&self.log).unwrap().lines().map(str::to_string).collect()
     }
