@@ -1008,3 +1008,40 @@ fn min_ttl_beyond_jwt_lifetime_warns() {
     usual.success();
     assert!(!usual.stderr.contains("--min-ttl"), "{}", usual.stderr);
 }
+
+#[test]
+fn save_into_new_context_uses_acting_store() {
+    let api = sdapi();
+    let mut sandbox = Sandbox::new();
+    let proxy = CountProxy::start(&sandbox);
+    logged_in(&sandbox, &proxy.url, "save-store-login");
+    // From here on only the context's remembered store decides; no keyring is reachable.
+    sandbox.unset("SDTOKEN_STORE");
+    let pipeline = api.pipeline_id.to_string();
+    let name = unique_name("save-store");
+
+    let created = sandbox.run(&["create", &name, "--pipeline", &pipeline, "--save", "--context", "pipe1"], "");
+    created.success();
+    assert_eq!(secrets(&sandbox)["api-token/pipe1"].as_str(), Some(created.stdout.trim()));
+    let config = std::fs::read_to_string(sandbox.path("config/sdtoken/config.toml")).unwrap();
+    assert!(config.contains("[contexts.pipe1]"), "{config}");
+    assert!(config.matches("store = \"file\"").count() >= 2, "{config}");
+}
+
+#[test]
+fn unusable_save_store_fails_before_request() {
+    let api = sdapi();
+    let mut sandbox = Sandbox::new();
+    let proxy = CountProxy::start(&sandbox);
+    logged_in(&sandbox, &proxy.url, "save-broken-login");
+    let pipeline = api.pipeline_id.to_string();
+    let name = unique_name("save-broken");
+    printed_value(&sandbox.run(&["create", &name, "--pipeline", &pipeline], ""));
+
+    // The keyring store cannot work: the sandbox has no D-Bus session.
+    sandbox.set("SDTOKEN_STORE", "keyring");
+    let before = proxy.requests().len();
+    let run = sandbox.run(&["refresh", &name, "--pipeline", &pipeline, "--yes", "--save", "--context", "pipe2"], "");
+    expect_failure(&run, 3, &["cannot save into context `pipe2`", "nothing was changed"]);
+    assert_eq!(proxy.requests_since(before), Vec::<String>::new(), "requests were made");
+}

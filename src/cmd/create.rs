@@ -27,7 +27,7 @@ pub fn run(args: CreateArgs, settings: &Settings) -> anyhow::Result<i32> {
     ));
     super::refresh::print_value(settings, &created);
     if args.save {
-        super::refresh::save(settings, &acting.api_url, &stores, &created.value, owner)?;
+        super::refresh::save(settings, &acting, &stores, &created.value, owner)?;
     }
     Ok(0)
 }

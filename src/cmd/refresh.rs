@@ -3,8 +3,6 @@
 //! checks, the check that the credential in use survived a refresh or delete,
 //! and the explanation of a 404 on a TOKEN argument of digits.
 
-use anyhow::Context as _;
-
 use crate::api::tokens::{self, Owner, WithValue};
 use crate::api::{ApiError, ApiUrl};
 use crate::auth::{self, Credential, JwtCache, Session, Source, Stores};
@@ -42,7 +40,7 @@ pub fn run(args: RefreshArgs, settings: &Settings) -> anyhow::Result<i32> {
     ));
     print_value(settings, &refreshed);
     if args.save {
-        save(settings, &acting.api_url, &stores, &refreshed.value, owner)?;
+        save(settings, &acting, &stores, &refreshed.value, owner)?;
     } else {
         warn_if_credential_stopped_working(&acting, &session, owner, Change::Refreshed);
     }
@@ -64,7 +62,35 @@ pub fn print_value(settings: &Settings, token: &WithValue) {
 /// already hold a token, or belong to another server than the `acting` one,
 /// because `--save` would overwrite it without a way back.
 pub fn check_save_target(settings: &Settings, acting: &Settings, owner: Owner) -> anyhow::Result<()> {
-    let Owner::Pipeline(id) = owner else { return Ok(()) };
+    if let Owner::Pipeline(id) = owner {
+        check_pipeline_save_target(settings, acting, id)?;
+    }
+    // The store must work before the server changes anything: a refresh that
+    // cannot be saved leaves only the printed copy of the new value.
+    let kind = save_store_kind(settings, acting)?;
+    let stores = Stores::with_kind(kind, settings.store_budget);
+    let probe = stores.token_store().and_then(|store| store.get(&Key::api_token(&settings.context)));
+    probe.map_err(|e| {
+        let message = format!(
+            "cannot save into context `{}`: its {kind} store is unusable; nothing was changed",
+            settings.context
+        );
+        let hint = "for a new context, choose a store that works here with `SDTOKEN_STORE=file` or \
+                    `SDTOKEN_STORE=keyutils`; otherwise unlock or start the keyring";
+        anyhow::Error::new(e).context(CliError::new(ExitCode::StoreUnavailable, message).with_hint(hint))
+    })?;
+    Ok(())
+}
+
+/// The store `--save` writes to: the target context's own, else `SDTOKEN_STORE`,
+/// else the store of the context that makes the request.
+fn save_store_kind(settings: &Settings, acting: &Settings) -> anyhow::Result<crate::store::StoreKind> {
+    let chosen = settings.context_config().and_then(|c| c.store).is_some()
+        || std::env::var_os("SDTOKEN_STORE").is_some_and(|v| !v.is_empty());
+    if chosen { settings.token_store_kind() } else { acting.token_store_kind() }
+}
+
+fn check_pipeline_save_target(settings: &Settings, acting: &Settings, id: u64) -> anyhow::Result<()> {
     let current = current_context_name(settings);
     if !settings.context_explicit || settings.context == current {
         return Err(CliError::usage(format!(
@@ -203,13 +229,29 @@ pub fn explain_missing_id(err: anyhow::Error, text: &str, target: &super::TokenR
     )
 }
 
+/// Explains a failed `--save`: the printed value is the only copy.
+fn unsaved(settings: &Settings, err: crate::store::StoreError) -> anyhow::Error {
+    let context = &settings.context;
+    anyhow::Error::new(err).context(
+        CliError::new(ExitCode::StoreUnavailable, format!("the new value was printed above but could not be saved in context `{context}`"))
+            .with_hint(format!("keep the printed value: it is the only copy; store it with `sdtoken login --context {context} --store file` (a hidden prompt), or pipe it to `--with-token`")),
+    )
+}
+
 /// Stores `value` as the API token of `settings.context` (`--save`), bound to
 /// `url`, the server that issued it. The target context may not exist yet, and
 /// then `settings.api_url` is only the default, so the URL is passed in. A saved
 /// user token makes its context current when none is; a pipeline token never
 /// does, because commands would then act as the pipeline.
-pub fn save(settings: &Settings, url: &ApiUrl, stores: &Stores, value: &Secret, owner: Owner) -> anyhow::Result<()> {
-    let kind = settings.token_store_kind()?;
+pub fn save(
+    settings: &Settings,
+    acting: &Settings,
+    stores: &Stores,
+    value: &Secret,
+    owner: Owner,
+) -> anyhow::Result<()> {
+    let url = &acting.api_url;
+    let kind = save_store_kind(settings, acting)?;
     let target_stores;
     let stores = if kind == stores.token_kind() {
         stores
@@ -217,12 +259,10 @@ pub fn save(settings: &Settings, url: &ApiUrl, stores: &Stores, value: &Secret, 
         target_stores = Stores::with_kind(kind, settings.store_budget);
         &target_stores
     };
-    let store = stores.token_store()?;
     let key = Key::api_token(&settings.context);
+    let store = stores.token_store().map_err(|e| unsaved(settings, e))?;
     let previous = store.get(&key).ok().flatten();
-    store.set(&key, value).with_context(|| {
-        format!("the new value was printed above but could not be saved in the {}", store.describe())
-    })?;
+    store.set(&key, value).map_err(|e| unsaved(settings, e))?;
     if let Some(previous) = previous {
         let previous_url = settings.context_config().and_then(|c| ApiUrl::parse(&c.api_url).ok());
         let previous_url = previous_url.as_ref().unwrap_or(url);
