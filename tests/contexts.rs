@@ -526,3 +526,34 @@ fn context_remove_current_falls_back_to_default() {
     assert_eq!(status["context"], "default");
     assert_eq!(status["valid"], true);
 }
+
+#[test]
+fn env_shadows_context_of_other_url() {
+    let sandbox = Sandbox::new();
+    let token = new_token("ctx-other-url");
+    login(&sandbox, "default", &sdapi().url, &token).success();
+    let localhost = sdapi().url.replace("127.0.0.1", "localhost");
+    login(&sandbox, "lh", &localhost, &token).success();
+    // What `sdtoken env` leaves behind for the default context.
+    let vars = [("SD_TOKEN", sdapi().user_jwt.as_str()), ("SD_API_URL", sdapi().url.as_str())];
+
+    let status = run_with(&sandbox, &vars, &["--context", "lh", "--json", "status"]);
+    status.success();
+    let report: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(report["shadowed"], serde_json::json!(["stored"]), "{}", status.stdout);
+
+    let list = run_with(&sandbox, &vars, &["--context", "lh", "list"]);
+    list.success();
+    assert!(list.stderr.contains("unset it and `SD_API_URL` to use the context"), "{}", list.stderr);
+
+    let switched = run_with(&sandbox, &vars, &["context", "use", "lh"]);
+    switched.success();
+    assert!(
+        switched.stderr.contains("`SD_TOKEN`, `SD_API_URL` are set in the environment and override context `lh`"),
+        "{}",
+        switched.stderr
+    );
+    let quiet = run_with(&sandbox, &[], &["context", "use", "default"]);
+    quiet.success();
+    assert!(!quiet.stderr.contains("warning"), "{}", quiet.stderr);
+}

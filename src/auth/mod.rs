@@ -94,7 +94,7 @@ pub fn resolve(settings: &Settings, stores: &Stores, look_in_store: bool) -> any
         if settings.env.jwt.is_some() {
             shadowed.push(Source::EnvJwt);
         }
-        if look_in_store && stored_exists() {
+        if look_in_store && stored_token_present(settings, stores) {
             shadowed.push(stored_source(settings));
         }
         warn_env_over_named_context(settings, stores, &Source::EnvApiToken, look_in_store);
@@ -119,7 +119,7 @@ pub fn resolve(settings: &Settings, stores: &Stores, look_in_store: bool) -> any
             // Inside a build the build token always wins, and no store is touched
             // unless `--context` named a context.
             let look = look_in_store && (!settings.in_build || settings.context_explicit);
-            if look && stored_exists() {
+            if look && stored_token_present(settings, stores) {
                 shadowed.push(stored_source(settings));
             }
             warn_env_over_named_context(settings, stores, &Source::EnvJwt, look_in_store);
@@ -163,15 +163,23 @@ fn warn_env_over_named_context(settings: &Settings, stores: &Stores, winner: &So
     let Ok(store) = stores.token_store() else { return };
     if matches!(store.get(&Key::api_token(&settings.context)), Ok(Some(_))) {
         crate::output::warn(&format!(
-            "{} takes precedence over the token stored for context `{}`; unset it to use the context",
+            "{} takes precedence over the token stored for context `{}`; unset it{} to use the context",
             winner.describe(),
-            settings.context
+            settings.context,
+            if std::env::var_os("SD_API_URL").is_some() { " and `SD_API_URL`" } else { "" }
         ));
     }
 }
 
 fn stored_source(settings: &Settings) -> Source {
     Source::Stored { context: settings.context.clone() }
+}
+
+/// True when the context has a stored token, whatever its URL: the environment
+/// shadows it either way. Store errors count as no.
+fn stored_token_present(settings: &Settings, stores: &Stores) -> bool {
+    let Ok(store) = stores.token_store() else { return false };
+    matches!(store.get(&Key::api_token(&settings.context)), Ok(Some(_)))
 }
 
 /// True when the context has a stored token for the API URL in use. Store errors count as no.

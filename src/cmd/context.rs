@@ -57,7 +57,24 @@ fn use_context(settings: &Settings, name: &str) -> anyhow::Result<i32> {
         Ok(())
     })?;
     crate::output::notice(&format!("Switched to context `{name}`."));
+    warn_environment_overrides(name);
     Ok(0)
+}
+
+/// Variables left by `sdtoken env` keep winning over the context just chosen.
+fn warn_environment_overrides(name: &str) {
+    let set: Vec<&str> = ["SD_API_TOKEN", "SD_TOKEN", "SD_API_URL"]
+        .into_iter()
+        .filter(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()))
+        .collect();
+    if !set.is_empty() {
+        let names: Vec<String> = set.iter().map(|v| format!("`{v}`")).collect();
+        let (verb, pronoun) = if set.len() == 1 { ("is", "it") } else { ("are", "them") };
+        crate::output::warn(&format!(
+            "{} {verb} set in the environment and override context `{name}`; unset {pronoun} to use the context",
+            names.join(", ")
+        ));
+    }
 }
 
 fn remove(settings: &Settings, name: &str) -> anyhow::Result<i32> {
