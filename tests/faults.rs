@@ -121,6 +121,7 @@ fn get_gives_up_after_three_attempts() {
     let run = sandbox_for(&server).run(&["list"], "");
     run.expect_code(9);
     assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("(after 3 attempts)"), "{}", run.stderr);
     assert_eq!(server.requests().len(), 3);
 }
 
@@ -128,6 +129,16 @@ fn get_gives_up_after_three_attempts() {
 fn rate_limit_honours_retry_after() {
     let limited = Scripted { status: Some(429), headers: vec![("retry-after", "1")], body: "{}" };
     let server = ScriptServer::start(vec![limited, reply(200, LIST)]);
+    let started = std::time::Instant::now();
+    sandbox_for(&server).run(&["list"], "").success();
+    assert!(started.elapsed() >= Duration::from_secs(1), "the retry came before Retry-After");
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn unavailable_honours_retry_after() {
+    let unavailable = Scripted { status: Some(503), headers: vec![("retry-after", "1")], body: "{}" };
+    let server = ScriptServer::start(vec![unavailable, reply(200, LIST)]);
     let started = std::time::Instant::now();
     sandbox_for(&server).run(&["list"], "").success();
     assert!(started.elapsed() >= Duration::from_secs(1), "the retry came before Retry-After");

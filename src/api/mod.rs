@@ -197,8 +197,9 @@ impl Client {
             return Ok(Reply { body, method: method.to_string(), path: path.to_string() });
         }
         let wait = match status {
-            502 | 503 => Some(backoff(1)),
-            429 => retry_after(&headers),
+            502 => Some(backoff(1)),
+            // Servers send Retry-After with both 503 and 429 (RFC 9110, section 10.2.3).
+            503 | 429 => retry_after(&headers),
             _ => None,
         };
         Err((redact(status_error(method, path, status, &body), bearer), wait))
@@ -222,11 +223,17 @@ fn read_certificates(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
         .with_context(|| format!("`{}` does not contain PEM certificates", path.display()))
 }
 
-/// Adds "after N attempts" to a network error that survived retries.
+/// Adds "after N attempts" to an error that survived retries.
 fn note_attempts(err: ApiError, attempts: u32) -> ApiError {
+    if attempts < 2 {
+        return err;
+    }
     match err {
-        ApiError::Network { method, url, detail } if attempts > 1 => {
+        ApiError::Network { method, url, detail } => {
             ApiError::Network { method, url, detail: format!("{detail} (after {attempts} attempts)") }
+        }
+        ApiError::Status { method, path, status, reason, message } => {
+            ApiError::Status { method, path, status, reason, message: format!("{message} (after {attempts} attempts)") }
         }
         other => other,
     }
