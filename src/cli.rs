@@ -219,7 +219,7 @@ pub struct TokenTarget {
 /// sdtoken exits with the command's exit code, 128+N when a signal N ended it,
 /// 127 when it is not found and 126 when it cannot be run.
 #[derive(Debug, Args)]
-#[command(after_long_help = "\
+#[command(override_usage = "sdtoken exec [OPTIONS] -- <CMD> [ARGS]...", after_long_help = "\
 Examples:
   $ sdtoken exec -- ./deploy.sh --prod
   # printf is a shell builtin, so the JWT stays off every argv

@@ -80,7 +80,8 @@ pub fn validate_var_name(name: &str) -> Result<(), crate::error::CliError> {
     if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(crate::error::CliError::usage(format!(
             "invalid variable name `{name}`: use letters, digits and `_`, not starting with a digit"
-        )));
+        ))
+        .with_hint("for example `--var SD_USER_TOKEN`"));
     }
     if let Some(reason) = reserved_reason(name) {
         return Err(crate::error::CliError::usage(format!("invalid variable name `{name}` for `--var`: {reason}"))

@@ -65,7 +65,10 @@ impl ApiError {
                 403 if message.contains("does not own") => format!("check the token id with `{list}`"),
                 404 if message.contains("Token") => format!("check the token id or name with `{list}`"),
                 409 if !message.contains("being deleted") => {
-                    format!("choose another name, or see the existing tokens with `{list}`")
+                    let refresh = list.replacen("sdtoken list", "sdtoken refresh NAME", 1);
+                    format!(
+                        "choose another name, see the existing tokens with `{list}`, or give the existing token a new value with `{refresh}`"
+                    )
                 }
                 _ => return self.fixed_hint().map(str::to_string),
             };

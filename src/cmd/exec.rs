@@ -65,12 +65,18 @@ fn check_build_token(settings: &Settings, credential: &Credential, target: &Toke
 
 /// Prints why CMD could not start and returns 127 (not found) or 126 (not runnable).
 fn report_spawn_error(program: &str, err: &std::io::Error) -> i32 {
-    let (code, reason) = match err.kind() {
-        std::io::ErrorKind::NotFound => (127, "command not found"),
-        std::io::ErrorKind::PermissionDenied => (126, "permission denied"),
-        _ => (126, "cannot be run"),
+    let (code, reason, hint) = match err.kind() {
+        std::io::ErrorKind::NotFound => {
+            (127, "command not found", "check the name, or give its path; `PATH` is searched")
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            (126, "permission denied", "make the file executable (`chmod +x`), or run it through its interpreter")
+        }
+        _ => (126, "cannot be run", "check that it is an executable file"),
     };
-    crate::output::stderr(&format!("sdtoken: error: `{program}`: {reason} ({err})\n"));
+    crate::output::stderr(&format!(
+        "sdtoken: error: `{program}`: {reason}, because the system reported: {err}\nhint: {hint}\n"
+    ));
     code
 }
 

@@ -25,7 +25,8 @@ Settings:
   SD_BUILD_ID         Set by Screwdriver builds; with SD_TOKEN it marks a build, where `env`
                       and `exec` keep the build token unless --var or --replace-build-token.
   SDTOKEN_CONTEXT     The context to use, like --context.
-  SDTOKEN_STORE       The store for `login`: keyring, keyutils or file, like --store.
+  SDTOKEN_STORE       The store for `login`, and for `--save` into a context that does not
+                      exist yet: keyring, keyutils or file, like --store.
   SDTOKEN_CONFIG_DIR  The directory of config.toml. Default: $XDG_CONFIG_HOME/sdtoken.
   XDG_CONFIG_HOME     Base of the config directory (default ~/.config).
   XDG_DATA_HOME       Base of the file store, sdtoken/secrets.json (default ~/.local/share).

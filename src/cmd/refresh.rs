@@ -25,7 +25,7 @@ pub fn run(args: RefreshArgs, settings: &Settings) -> anyhow::Result<i32> {
     let target = super::find_token(&session, owner, &args.token, args.by_name.by_name)?;
     super::confirm(
         settings,
-        &format!("Refresh {} of {}? Its current value stops working at once", target.describe(), owner.describe()),
+        &format!("Refresh {} of {}? Its current value stops working at once.", target.describe(), owner.describe()),
         args.yes,
     )?;
     let refreshed =
