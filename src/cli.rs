@@ -219,12 +219,15 @@ pub struct TokenTarget {
 /// sdtoken exits with the command's exit code, 128+N when a signal N ended it,
 /// 127 when it is not found and 126 when it cannot be run.
 #[derive(Debug, Args)]
-#[command(override_usage = "sdtoken exec [OPTIONS] -- <CMD> [ARGS]...", after_long_help = "\
+#[command(
+    override_usage = "sdtoken exec [OPTIONS] -- <CMD> [ARGS]...",
+    after_long_help = "\
 Examples:
   $ sdtoken exec -- ./deploy.sh --prod
   # printf is a shell builtin, so the JWT stays off every argv
   $ sdtoken exec -- sh -c 'printf \"Authorization: Bearer %s\\n\" \"$SD_TOKEN\" |
-      curl -H @- \"${SD_API_URL}pipelines/1\"'")]
+      curl -H @- \"${SD_API_URL}pipelines/1\"'"
+)]
 pub struct ExecArgs {
     #[command(flatten)]
     pub target: TokenTarget,

@@ -44,6 +44,19 @@ pub struct ContextConfig {
     pub unknown: toml::Table,
 }
 
+impl Config {
+    /// Records `name`'s API URL and token store, adding the context if it is new.
+    pub fn record_context(&mut self, name: &str, api_url: &str, store: StoreKind) {
+        let entry = self.contexts.entry(name.to_string()).or_insert_with(|| ContextConfig {
+            api_url: String::new(),
+            store: None,
+            unknown: Default::default(),
+        });
+        entry.api_url = api_url.to_string();
+        entry.store = Some(store);
+    }
+}
+
 /// Where the config file is.
 #[derive(Debug, Clone)]
 pub struct ConfigFile {

@@ -15,9 +15,7 @@ use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 
-use sha2::{Digest, Sha256};
-
-use common::{Run, Sandbox, sdapi, unique_name};
+use common::{Run, Sandbox, jwt_account, sdapi, unique_name};
 
 /// Exit codes of the failure paths.
 const NETWORK: i32 = 8;
@@ -188,14 +186,6 @@ fn canary_token() -> (String, String) {
 /// Makes up a 43-character API token that the server never issued.
 fn wrong_token() -> String {
     format!("canaryWrong{:032}", common::next_id())
-}
-
-/// The account of a cached JWT: `jwt/` plus the first 16 bytes, in hex, of
-/// SHA-256 over a fixed prefix, the normalised API URL and the API token.
-fn jwt_account(url: &str, token: &str) -> String {
-    let digest = Sha256::digest(format!("sdtoken jwt cache v1\n{}\n{token}", url.trim_end_matches('/')));
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("jwt/{hex}")
 }
 
 /// Writes a file-store setup whose context `default` points at `url`, with

@@ -22,9 +22,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use common::{Run, Sandbox, sdapi, unique_name};
+use common::{Run, Sandbox, jwt_account, sdapi, unique_name};
 
 /// The time limit a store failure must stay under when no D-Bus is reachable.
 const NO_DBUS_LIMIT: Duration = Duration::from_secs(3);
@@ -60,14 +59,6 @@ fn claims(jwt: &str) -> Value {
     let payload = jwt.trim().split('.').nth(1).unwrap_or_else(|| panic!("not a JWT: {jwt:.12}…"));
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url payload");
     serde_json::from_slice(&bytes).expect("JSON payload")
-}
-
-/// The account of a cached JWT: `jwt/` plus the first 16 bytes, in hex, of
-/// SHA-256 over a fixed prefix, the normalised API URL and the API token.
-fn jwt_account(url: &str, token: &str) -> String {
-    let digest = Sha256::digest(format!("sdtoken jwt cache v1\n{}\n{token}", url.trim_end_matches('/')));
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("jwt/{hex}")
 }
 
 /// Runs the binary behind `wrapper` (a command that ends by running its arguments).

@@ -3,16 +3,16 @@
 
 use crate::error::ExitCode;
 
-/// A failed API request. No variant holds a secret or a URL query.
+/// A failed API request. No variant contains a secret or a URL query.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The server answered with an error status and its `{statusCode, error, message}` body.
+    /// An error status from the server, with its `{statusCode, error, message}` body.
     #[error("{method} {path} returned {status} {reason}: {message}")]
     Status { method: String, path: String, status: u16, reason: String, message: String },
     /// The connection failed, timed out or TLS failed.
     #[error("{method} {url} failed: {detail}")]
     Network { method: String, url: String, detail: String },
-    /// The server answered 2xx with a body that is not what the API documents.
+    /// A 2xx response whose body is not what the API documents.
     #[error("{method} {path} returned an unexpected response: {detail}")]
     InvalidResponse { method: String, path: String, detail: String },
 }
@@ -57,7 +57,7 @@ impl ApiError {
         }
     }
 
-    /// The next step for the user, where one is known.
+    /// Returns the next step for the user, where one is known.
     pub fn hint(&self) -> Option<String> {
         if let ApiError::Status { status, message, path, .. } = self {
             let list = list_command(path);

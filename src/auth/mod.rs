@@ -6,6 +6,7 @@ mod cache;
 mod session;
 mod stores;
 
+use crate::api::ApiUrl;
 use crate::error::CliError;
 use crate::jwt::Jwt;
 use crate::secret::Secret;
@@ -160,8 +161,7 @@ fn warn_env_over_named_context(settings: &Settings, stores: &Stores, winner: &So
     if !settings.context_explicit || reported {
         return;
     }
-    let Ok(store) = stores.token_store() else { return };
-    if matches!(store.get(&Key::api_token(&settings.context)), Ok(Some(_))) {
+    if stored_token_present(settings, stores) {
         crate::output::warn(&format!(
             "{} takes precedence over the token stored for context `{}`; unset it{} to use the context",
             winner.describe(),
@@ -184,17 +184,13 @@ fn stored_token_present(settings: &Settings, stores: &Stores) -> bool {
 
 /// True when the context has a stored token for the API URL in use. Store errors count as no.
 fn stored_token_exists(settings: &Settings, stores: &Stores) -> bool {
-    if check_stored_url(settings).is_err() {
-        return false;
-    }
-    let Ok(store) = stores.token_store() else { return false };
-    matches!(store.get(&Key::api_token(&settings.context)), Ok(Some(_)))
+    check_stored_url(settings).is_ok() && stored_token_present(settings, stores)
 }
 
-/// A JWT in `SD_API_TOKEN` would be sent where an API token belongs; say where it goes instead.
+/// Rejects a JWT in `SD_API_TOKEN`, which would be sent where an API token belongs, and names the right variable.
 fn reject_jwt_as_api_token(token: &Secret) -> anyhow::Result<()> {
     if Jwt::decode(token.clone()).is_ok() {
-        return Err(CliError::not_authenticated("`SD_API_TOKEN` holds a JWT, not an API token")
+        return Err(CliError::not_authenticated("`SD_API_TOKEN` contains a JWT, not an API token")
             .with_hint(
                 "put JWTs in `SD_TOKEN`; `SD_API_TOKEN` takes the 43-character API token made by `sdtoken create`",
             )
@@ -236,16 +232,26 @@ fn load_stored_token(settings: &Settings, stores: &Stores) -> anyhow::Result<Sec
 /// Removes the API token of the settings' context from `stores`' token store,
 /// together with the JWT cached for it. Returns false when no token was stored.
 pub fn remove_stored_token(settings: &Settings, stores: &Stores) -> Result<bool, StoreError> {
-    let store = stores.token_store()?;
-    let key = Key::api_token(&settings.context);
-    let Some(token) = store.get(&key)? else { return Ok(false) };
     // The cache key uses the URL the token was stored with, else the one in use.
     let url = settings
         .context_config()
         .and_then(|c| crate::api::ApiUrl::parse(&c.api_url).ok())
         .unwrap_or_else(|| settings.api_url.clone());
-    JwtCache::new(stores.cache_candidates(), fingerprint(&url, &token)).remove();
-    store.delete(&key)
+    remove_context_token(stores, &settings.context, Some(&url))
+}
+
+/// Removes the API token of `context` from `stores`' token store and, when
+/// `url` is known, the JWT cached for it at that URL. Returns false when no
+/// token was stored.
+pub fn remove_context_token(stores: &Stores, context: &str, url: Option<&ApiUrl>) -> Result<bool, StoreError> {
+    let store = stores.token_store()?;
+    let key = Key::api_token(context);
+    let Some(token) = store.get(&key)? else { return Ok(false) };
+    if let Some(url) = url {
+        JwtCache::new(stores.cache_candidates(), fingerprint(url, &token)).remove();
+    }
+    store.delete(&key)?;
+    Ok(true)
 }
 
 fn not_logged_in(settings: &Settings) -> CliError {

@@ -39,7 +39,7 @@ impl Session {
         self.jwt_with(true).map(|(jwt, _)| jwt)
     }
 
-    /// Like `jwt`, and also says whether the JWT came from the cache. With
+    /// Like `jwt`, and also returns whether the JWT came from the cache. With
     /// `use_cached` false an API token is exchanged even if a cached JWT is valid.
     pub fn jwt_with(&self, use_cached: bool) -> anyhow::Result<(Jwt, bool)> {
         if use_cached && let Some(current) = self.current.borrow().as_ref() {

@@ -2,12 +2,11 @@
 
 use serde_json::json;
 
-use crate::auth::{self, JwtCache, Stores};
+use crate::auth::{self, Stores};
 use crate::cli::{ContextAction, ContextArgs};
 use crate::config::{ContextConfig, DEFAULT_CONTEXT, validate_context_name};
 use crate::error::{CliError, ExitCode};
 use crate::settings::Settings;
-use crate::store::Key;
 
 pub fn run(args: ContextArgs, settings: &Settings) -> anyhow::Result<i32> {
     match args.action {
@@ -105,14 +104,8 @@ fn remove(settings: &Settings, name: &str) -> anyhow::Result<i32> {
 /// Returns false when no token was stored.
 fn remove_secrets(settings: &Settings, name: &str, context: &ContextConfig) -> anyhow::Result<bool> {
     let stores = Stores::with_kind(context.store.unwrap_or(crate::store::StoreKind::Keyring), settings.store_budget);
-    let store = stores.token_store()?;
-    let key = Key::api_token(name);
-    let Some(token) = store.get(&key)? else { return Ok(false) };
-    if let Ok(url) = crate::api::ApiUrl::parse(&context.api_url) {
-        JwtCache::new(stores.cache_candidates(), auth::fingerprint(&url, &token)).remove();
-    }
-    store.delete(&key)?;
-    Ok(true)
+    let url = crate::api::ApiUrl::parse(&context.api_url).ok();
+    Ok(auth::remove_context_token(&stores, name, url.as_ref())?)
 }
 
 /// Says which context commands use once the current one `name` is gone, and how to pick another.

@@ -9,7 +9,6 @@ use anyhow::Context as _;
 use crate::api::tokens;
 use crate::auth::{self, JwtCache, Stores};
 use crate::cli::LoginArgs;
-use crate::config::ContextConfig;
 use crate::error::{CliError, ExitCode};
 use crate::jwt::Jwt;
 use crate::secret::Secret;
@@ -120,13 +119,7 @@ fn explain_rejection(err: crate::api::ApiError, settings: &Settings) -> anyhow::
 /// Records the context's URL and store; makes it current when no context is.
 fn remember_context(settings: &Settings, kind: StoreKind) -> anyhow::Result<bool> {
     settings.config_file.update(|config| {
-        let entry = config.contexts.entry(settings.context.clone()).or_insert_with(|| ContextConfig {
-            api_url: String::new(),
-            store: None,
-            unknown: Default::default(),
-        });
-        entry.api_url = settings.api_url.to_string();
-        entry.store = Some(kind);
+        config.record_context(&settings.context, settings.api_url.as_str(), kind);
         let became_current = config.current_context.is_none();
         if became_current {
             config.current_context = Some(settings.context.clone());

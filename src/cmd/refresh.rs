@@ -7,7 +7,6 @@ use crate::api::tokens::{self, Owner, WithValue};
 use crate::api::{ApiError, ApiUrl};
 use crate::auth::{self, Credential, JwtCache, Session, Source, Stores};
 use crate::cli::RefreshArgs;
-use crate::config::ContextConfig;
 use crate::error::{CliError, ExitCode};
 use crate::secret::Secret;
 use crate::settings::Settings;
@@ -269,13 +268,7 @@ pub fn save(
         JwtCache::new(stores.cache_candidates(), auth::fingerprint(previous_url, &previous)).remove();
     }
     settings.config_file.update(|config| {
-        let entry = config.contexts.entry(settings.context.clone()).or_insert_with(|| ContextConfig {
-            api_url: String::new(),
-            store: None,
-            unknown: Default::default(),
-        });
-        entry.api_url = url.to_string();
-        entry.store = Some(kind);
+        config.record_context(&settings.context, url.as_str(), kind);
         if config.current_context.is_none() && owner == Owner::User {
             config.current_context = Some(settings.context.clone());
         }

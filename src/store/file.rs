@@ -33,7 +33,7 @@ struct Contents {
 
 impl Contents {
     /// Parses the file. Error details name only the position, never the text,
-    /// because the text holds secrets.
+    /// because the text contains secrets.
     fn parse(text: &str) -> Result<Contents, String> {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| format!("it is not valid JSON (error at line {}, column {})", e.line(), e.column()))?;

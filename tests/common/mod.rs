@@ -338,3 +338,13 @@ impl Trap {
         }
     }
 }
+
+/// Returns the account of a cached JWT: `jwt/` plus the first 16 bytes, in hex,
+/// of SHA-256 over a fixed prefix, the normalised API URL and the API token.
+/// It mirrors the key the binary computes, so tests can find cache entries.
+pub fn jwt_account(url: &str, token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("sdtoken jwt cache v1\n{}\n{token}", url.trim_end_matches('/')));
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("jwt/{hex}")
+}
