@@ -1,6 +1,8 @@
-//! Fault matrix against a scripted loopback HTTP server: the failures a real
-//! Screwdriver API cannot be made to produce on demand (502, 503, 429 with
-//! `Retry-After`, non-JSON bodies, lost replies, timeouts, refused connections).
+//! Server faults the real Screwdriver API cannot be made to produce on demand:
+//! retries against a scripted loopback server (502, 503, 429 with
+//! `Retry-After`, lost replies), and a fault matrix against httpmock (refused
+//! connections, timeouts, 5xx, HTML, truncated and empty bodies, 401, 403, 404,
+//! 409) that also checks the stored token and the cached JWT survive.
 
 mod common;
 
@@ -190,24 +192,6 @@ fn delete_404_without_retry_is_not_found() {
 }
 
 #[test]
-fn server_error_exits_9_with_message() {
-    let body = r#"{"statusCode":500,"error":"Internal Server Error","message":"db down"}"#;
-    let server = ScriptServer::start(vec![reply(500, body)]);
-    let run = sandbox_for(&server).run(&["list"], "");
-    run.expect_code(9);
-    assert!(run.stderr.contains("db down"), "{}", run.stderr);
-    assert!(run.stderr.starts_with("sdtoken: error: "), "{}", run.stderr);
-}
-
-#[test]
-fn non_json_success_body_exits_9() {
-    let server = ScriptServer::start(vec![reply(200, "<html>login page</html>")]);
-    let run = sandbox_for(&server).run(&["list"], "");
-    run.expect_code(9);
-    assert!(run.stdout.is_empty());
-}
-
-#[test]
 fn bad_request_after_local_checks_exits_1() {
     let body = r#"{"statusCode":400,"error":"Bad Request","message":"Invalid request payload input"}"#;
     let server = ScriptServer::start(vec![reply(400, body)]);
@@ -223,13 +207,285 @@ fn unanswered_request_times_out_with_exit_8() {
     assert!(run.stderr.contains("timed out"), "{}", run.stderr);
 }
 
+// --- the fault matrix with a stored API token and a cached JWT ---
+//
+// Each row logs in with the file store (the API token and the JWT cache then
+// live in one file), makes the server fail one way, and checks the exit code,
+// that stdout is empty, that the message names the failure, and what is left:
+// a transient failure leaves the stored token and the cached JWT byte for byte;
+// a rejected credential may drop the cached JWT but never the stored token.
+
+const API_TOKEN: &str = "fault-matrix-api-token-6d1e";
+
+fn json_reply(status: u16, error: &str, message: &str) -> String {
+    serde_json::json!({ "statusCode": status, "error": error, "message": message }).to_string()
+}
+
+/// A sandbox logged in to `url` by a server that answered the exchange.
+fn logged_in_at(url: &str) -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.run(&["login", "--with-token", "--api-url", url], API_TOKEN).success();
+    sandbox
+}
+
+/// Logs in through `server`, then removes its exchange mock.
+fn logged_in(server: &httpmock::MockServer) -> Sandbox {
+    let mut exchange = server.mock(|when, then| {
+        when.method("GET").path("/v4/auth/token");
+        then.status(200).header("content-type", "application/json").body(format!(r#"{{"token":"{}"}}"#, user_jwt()));
+    });
+    let sandbox = logged_in_at(&server.base_url());
+    exchange.assert_calls(1);
+    exchange.delete();
+    sandbox
+}
+
+fn secrets(sandbox: &Sandbox) -> Vec<u8> {
+    std::fs::read(sandbox.path("data/sdtoken/secrets.json")).expect("the file store exists")
+}
+
+/// The stored API token of the default context, read from the file store.
+fn stored_token(sandbox: &Sandbox) -> Option<String> {
+    let file: serde_json::Value = serde_json::from_slice(&secrets(sandbox)).unwrap();
+    let entries = file["entries"].as_object().unwrap();
+    entries.iter().find(|(account, _)| !account.starts_with("jwt/")).and_then(|(_, v)| v.as_str()).map(str::to_string)
+}
+
+/// One row: the failure is set up on `server` by `arrange`, then `args` run.
+struct Row {
+    name: &'static str,
+    args: &'static [&'static str],
+    arrange: fn(&httpmock::MockServer),
+    code: i32,
+    names: &'static [&'static str],
+    /// True when the failure is transient: the file store must be unchanged.
+    transient: bool,
+}
+
+fn check_row(row: &Row) {
+    let server = httpmock::MockServer::start();
+    let sandbox = logged_in(&server);
+    let before = secrets(&sandbox);
+    (row.arrange)(&server);
+    let run = sandbox.run(row.args, "");
+    assert_eq!(run.code, row.code, "{}: exit code\n{}", row.name, run.stderr);
+    assert!(run.stdout.is_empty(), "{}: stdout: {}", row.name, run.stdout);
+    for needle in row.names {
+        assert!(run.stderr.contains(needle), "{}: `{needle}` missing from:\n{}", row.name, run.stderr);
+    }
+    assert!(run.stderr.starts_with("sdtoken: error: "), "{}: {}", row.name, run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(!run.stderr.contains(API_TOKEN), "{}: the API token was shown", row.name);
+    if row.transient {
+        assert_eq!(secrets(&sandbox), before, "{}: the stored token or cached JWT changed", row.name);
+    }
+    assert_eq!(stored_token(&sandbox).as_deref(), Some(API_TOKEN), "{}: the stored token is gone", row.name);
+}
+
+fn tokens_reply(server: &httpmock::MockServer, status: u16, content_type: &str, body: &str) {
+    let (content_type, body) = (content_type.to_string(), body.to_string());
+    server.mock(move |when, then| {
+        when.method("GET").path("/v4/tokens");
+        then.status(status).header("content-type", content_type).body(body);
+    });
+}
+
+const MATRIX: &[Row] = &[
+    Row {
+        name: "server never answers",
+        args: &["--timeout", "1", "list"],
+        arrange: |s| {
+            s.mock(|when, then| {
+                when.method("GET").path("/v4/tokens");
+                then.status(200).delay(Duration::from_secs(5)).body(LIST);
+            });
+        },
+        code: 8,
+        names: &["timed out", "--timeout SECS"],
+        transient: true,
+    },
+    Row {
+        name: "500",
+        args: &["list"],
+        arrange: |s| {
+            tokens_reply(
+                s,
+                500,
+                "application/json",
+                r#"{"statusCode":500,"error":"Internal Server Error","message":"db down"}"#,
+            )
+        },
+        code: 9,
+        names: &["500", "db down", "the server failed"],
+        transient: true,
+    },
+    Row {
+        name: "502",
+        args: &["list"],
+        arrange: |s| tokens_reply(s, 502, "text/html", "<html><body>Bad Gateway</body></html>"),
+        code: 9,
+        names: &["502", "HTML page", "(after 3 attempts)"],
+        transient: true,
+    },
+    Row {
+        name: "503",
+        args: &["list"],
+        arrange: |s| tokens_reply(s, 503, "application/json", "{}"),
+        code: 9,
+        names: &["503", "(after 3 attempts)"],
+        transient: true,
+    },
+    Row {
+        name: "429 with Retry-After",
+        args: &["list"],
+        arrange: |s| {
+            s.mock(|when, then| {
+                when.method("GET").path("/v4/tokens");
+                then.status(429).header("retry-after", "1").body("{}");
+            });
+        },
+        code: 9,
+        names: &["429", "(after 3 attempts)", "rate limiting"],
+        transient: true,
+    },
+    Row {
+        name: "an HTML login page instead of JSON",
+        args: &["list"],
+        arrange: |s| tokens_reply(s, 200, "text/html", "<!DOCTYPE html>\n<html><form action=\"/sso\"></form></html>"),
+        code: 9,
+        names: &["HTML page", "login page or a proxy"],
+        transient: true,
+    },
+    Row {
+        name: "truncated JSON",
+        args: &["list"],
+        arrange: |s| tokens_reply(s, 200, "application/json", r#"[{"id":1,"name":"a","last"#),
+        code: 9,
+        names: &["cut short"],
+        transient: true,
+    },
+    Row {
+        name: "empty 200",
+        args: &["list"],
+        arrange: |s| tokens_reply(s, 200, "application/json", ""),
+        code: 9,
+        names: &["empty"],
+        transient: true,
+    },
+    Row {
+        name: "401 Expired token",
+        args: &["list"],
+        arrange: |s| {
+            // The cached JWT is rejected, one fresh exchange succeeds, and the retry is rejected too.
+            tokens_reply(s, 401, "application/json", &json_reply(401, "Unauthorized", "Expired token"));
+            s.mock(|when, then| {
+                when.method("GET").path("/v4/auth/token");
+                then.status(200).body(format!(r#"{{"token":"{}"}}"#, user_jwt()));
+            });
+        },
+        code: 4,
+        names: &["401", "Expired token", "sdtoken login"],
+        transient: false,
+    },
+    Row {
+        name: "401 Bad token",
+        args: &["list"],
+        arrange: |s| {
+            // The cached JWT is rejected, and so is the stored API token on exchange.
+            tokens_reply(s, 401, "application/json", &json_reply(401, "Unauthorized", "Bad token"));
+            s.mock(|when, then| {
+                when.method("GET").path("/v4/auth/token");
+                then.status(401).body(json_reply(401, "Unauthorized", "Bad token"));
+            });
+        },
+        code: 4,
+        names: &["rejected", "Bad token"],
+        transient: false,
+    },
+    Row {
+        name: "403 Insufficient scope",
+        args: &["list"],
+        arrange: |s| tokens_reply(s, 403, "application/json", &json_reply(403, "Forbidden", "Insufficient scope")),
+        code: 5,
+        names: &["scope"],
+        transient: true,
+    },
+    Row {
+        name: "404",
+        args: &["delete", "7", "--yes"],
+        arrange: |s| {
+            s.mock(|when, then| {
+                when.method("DELETE").path("/v4/tokens/7");
+                then.status(404).body(json_reply(404, "Not Found", "Token does not exist"));
+            });
+        },
+        code: 6,
+        names: &["404", "Token does not exist", "sdtoken list"],
+        transient: true,
+    },
+    Row {
+        name: "409",
+        args: &["create", "taken"],
+        arrange: |s| {
+            s.mock(|when, then| {
+                when.method("POST").path("/v4/tokens");
+                then.status(409).body(json_reply(409, "Conflict", "Token with name taken already exists"));
+            });
+        },
+        code: 7,
+        names: &["409", "already exists", "choose another name"],
+        transient: true,
+    },
+];
+
 #[test]
-fn refused_connection_exits_8() {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut sandbox = Sandbox::new();
-    sandbox.set("SD_TOKEN", &user_jwt()).set("SD_API_URL", &format!("http://127.0.0.1:{port}"));
+fn fault_matrix_keeps_stored_token_and_cache() {
+    let rows: Vec<_> = MATRIX.iter().map(|row| thread::spawn(move || check_row(row))).collect();
+    let failed: Vec<_> = rows.into_iter().zip(MATRIX).filter_map(|(h, row)| h.join().err().map(|_| row.name)).collect();
+    assert!(failed.is_empty(), "failed rows: {failed:?}");
+}
+
+#[test]
+fn refused_connection_keeps_stored_token_and_cache() {
+    // A one-shot server answers the login's exchange, then closes its port.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let body = format!(r#"{{"token":"{}"}}"#, user_jwt());
+    let once = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let seen = Mutex::new(Vec::new());
+        let leaked: &'static str = Box::leak(body.into_boxed_str());
+        serve(stream, reply(200, leaked), &seen);
+    });
+    let sandbox = logged_in_at(&url);
+    once.join().unwrap();
+    let before = secrets(&sandbox);
     let run = sandbox.run(&["list"], "");
     run.expect_code(8);
     assert!(run.stdout.is_empty());
-    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+    assert!(run.stderr.contains("could not connect") && run.stderr.contains("refused"), "{}", run.stderr);
+    assert!(run.stderr.contains("(after 3 attempts)"), "{}", run.stderr);
+    assert!(run.stderr.contains("that the server is up"), "{}", run.stderr);
+    assert_eq!(secrets(&sandbox), before);
+}
+
+#[test]
+fn failed_exchange_keeps_a_valid_cached_jwt() {
+    // `exchange --no-cache` asks the server even though the cache holds a valid JWT;
+    // a server failure must not cost that JWT.
+    let server = httpmock::MockServer::start();
+    let sandbox = logged_in(&server);
+    let before = secrets(&sandbox);
+    let failing = server.mock(|when, then| {
+        when.method("GET").path("/v4/auth/token");
+        then.status(503).body("{}");
+    });
+    let run = sandbox.run(&["exchange", "--no-cache"], "");
+    run.expect_code(9);
+    assert!(run.stdout.is_empty());
+    failing.assert_calls(3);
+    assert_eq!(secrets(&sandbox), before);
+    let cached = sandbox.run(&["exchange"], "");
+    cached.success();
+    failing.assert_calls(3);
 }

@@ -11,10 +11,27 @@ pub enum ApiError {
     Status { method: String, path: String, status: u16, reason: String, message: String },
     /// The connection failed, timed out or TLS failed.
     #[error("{method} {url} failed: {detail}")]
-    Network { method: String, url: String, detail: String },
+    Network { method: String, url: String, detail: String, failure: NetworkFailure },
     /// A 2xx response whose body is not what the API documents.
     #[error("{method} {path} returned an unexpected response: {detail}")]
     InvalidResponse { method: String, path: String, detail: String },
+}
+
+/// What kind of network failure stopped a request, for the hint that fits it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkFailure {
+    /// The host name did not resolve.
+    Dns,
+    /// Nothing listens at the address, or a firewall rejected the connection.
+    Refused,
+    /// The TLS handshake failed, most often on a certificate the client does not trust.
+    Tls,
+    /// No answer within `--timeout`.
+    Timeout,
+    /// The proxy refused or failed the tunnel to the server.
+    Proxy,
+    /// Anything else: a reset connection, a lost reply, a client that could not be set up.
+    Other,
 }
 
 impl ApiError {
@@ -80,9 +97,7 @@ impl ApiError {
     /// Returns the hints whose text does not depend on the request path.
     fn fixed_hint(&self) -> Option<&'static str> {
         let hint = match self {
-            ApiError::Network { .. } => {
-                "check the API URL (`--api-url`, `SD_API_URL`) and your network or proxy; `--timeout` sets the limit per request"
-            }
+            ApiError::Network { failure, .. } => network_hint(*failure),
             ApiError::InvalidResponse { .. } => "check that the API URL points at a Screwdriver API",
             ApiError::Status { status, message, path, .. } => match status {
                 401 if self.is_pipeline_permission() => {
@@ -94,16 +109,42 @@ impl ApiError {
                 }
                 403 => "the credential's scope does not allow this; `sdtoken status` shows it",
                 404 if message.contains("Pipeline") => "check the pipeline id",
-                404 if path.contains("/v4/") && message == "Not Found" => {
+                404 if path.contains("/v4/") && (message == "Not Found" || message.contains("HTML page")) => {
                     "check that the API URL points at a Screwdriver API"
                 }
                 409 if message.contains("being deleted") => "the pipeline is being deleted; nothing can be changed",
+                407 => {
+                    "the proxy wants credentials: put them in the proxy URL (`HTTPS_PROXY=http://USER:PASSWORD@HOST:PORT`)"
+                }
                 429 => "the server is rate limiting; wait a few minutes and retry",
                 500..=599 => "the server failed; retry later or ask its operators",
                 _ => return None,
             },
         };
         Some(hint)
+    }
+}
+
+fn network_hint(failure: NetworkFailure) -> &'static str {
+    match failure {
+        NetworkFailure::Dns => {
+            "check the host name in the API URL (`--api-url`, `SD_API_URL`); where only a proxy can resolve names, set `HTTPS_PROXY`"
+        }
+        NetworkFailure::Refused => {
+            "check the host and port in the API URL (`--api-url`, `SD_API_URL`) and that the server is up; behind a proxy, set `HTTPS_PROXY`"
+        }
+        NetworkFailure::Tls => {
+            "if the server's certificate comes from a private certificate authority, pass that authority's certificate with `--ca-cert FILE` or `SSL_CERT_FILE=FILE`; check also the API URL (https or http, and the port) and the system clock"
+        }
+        NetworkFailure::Timeout => {
+            "the server did not answer in time: check your network and proxy settings (`HTTPS_PROXY`, `NO_PROXY`), or raise the limit per request with `--timeout SECS`"
+        }
+        NetworkFailure::Proxy => {
+            "check the proxy settings (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`); set `NO_PROXY` to reach the API URL directly"
+        }
+        NetworkFailure::Other => {
+            "check the API URL (`--api-url`, `SD_API_URL`) and your network or proxy; `--timeout` sets the limit per request"
+        }
     }
 }
 
@@ -166,7 +207,12 @@ mod tests {
 
     #[test]
     fn network_errors_exit_8() {
-        let err = ApiError::Network { method: "GET".into(), url: "u".into(), detail: "refused".into() };
+        let err = ApiError::Network {
+            method: "GET".into(),
+            url: "u".into(),
+            detail: "refused".into(),
+            failure: NetworkFailure::Refused,
+        };
         assert_eq!(err.exit_code(), ExitCode::Network);
     }
 }

@@ -12,16 +12,16 @@ use std::path::Path;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use reqwest::Method;
 use reqwest::blocking::{Client as HttpClient, RequestBuilder, Response};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-pub use error::ApiError;
+pub use error::{ApiError, NetworkFailure};
 pub use url::{ApiUrl, DEFAULT_API_URL};
 
+use crate::error::CliError;
 use crate::secret::Secret;
 
 /// At most this many attempts for requests that are safe to retry.
@@ -51,7 +51,7 @@ impl Reply {
         serde_json::from_slice(&self.body).map_err(|e| ApiError::InvalidResponse {
             method: self.method.clone(),
             path: self.path.clone(),
-            detail: format!("the body is not the expected JSON ({})", without_quoted_values(&e.to_string())),
+            detail: describe_bad_body(&self.body, &e),
         })
     }
 }
@@ -66,6 +66,9 @@ pub struct Client {
     base: ApiUrl,
     /// The server's `Date` header minus the local clock, from the last response.
     clock_offset: Cell<Option<i64>>,
+    /// Changes the HTTP client's settings in unit tests (a failing DNS resolver, say).
+    #[cfg(test)]
+    customize: Option<fn(reqwest::blocking::ClientBuilder) -> reqwest::blocking::ClientBuilder>,
 }
 
 impl Client {
@@ -75,7 +78,15 @@ impl Client {
             Some(path) => read_certificates(path)?,
             None => Vec::new(),
         };
-        Ok(Client { http: std::cell::OnceCell::new(), timeout, certificates, base, clock_offset: Cell::new(None) })
+        Ok(Client {
+            http: std::cell::OnceCell::new(),
+            timeout,
+            certificates,
+            base,
+            clock_offset: Cell::new(None),
+            #[cfg(test)]
+            customize: None,
+        })
     }
 
     fn http(&self) -> Result<&HttpClient, String> {
@@ -87,6 +98,15 @@ impl Client {
                 .redirect(reqwest::redirect::Policy::none());
             if !self.certificates.is_empty() {
                 builder = builder.tls_certs_merge(self.certificates.clone());
+            }
+            // The proxy variables are read by reqwest, whose `*` in NO_PROXY skips
+            // host names only; here it means every host, IP addresses included.
+            if no_proxy_lists_wildcard() {
+                builder = builder.no_proxy();
+            }
+            #[cfg(test)]
+            if let Some(customize) = self.customize {
+                builder = customize(builder);
             }
             builder.build().map_err(|e| format!("failed to set up the HTTP client: {e}"))
         });
@@ -114,8 +134,12 @@ impl Client {
         let url = self.base.endpoint(path);
         // The path as sent, with any prefix of the base URL, for logs and errors.
         let shown_path = reqwest::Url::parse(&url).map(|u| u.path().to_string()).unwrap_or_else(|_| url.clone());
-        let http =
-            self.http().map_err(|detail| ApiError::Network { method: method.to_string(), url: url.clone(), detail })?;
+        let http = self.http().map_err(|detail| ApiError::Network {
+            method: method.to_string(),
+            url: url.clone(),
+            detail,
+            failure: NetworkFailure::Other,
+        })?;
         let mut attempt = 1;
         loop {
             log_request(&method, path, bearer.is_some());
@@ -178,10 +202,12 @@ impl Client {
         let response = match outcome {
             Ok(response) => response,
             Err(err) => {
-                let detail = describe_transport_error(&err);
+                let (detail, failure) = describe_transport_error(&err);
                 tracing::info!("{method} {path} failed after {} ms: {detail}", started.elapsed().as_millis());
-                let err = ApiError::Network { method: method.to_string(), url: url.to_string(), detail };
-                return Err((err, Some(backoff(1))));
+                // A certificate the client does not trust stays untrusted on the next attempt.
+                let wait = (failure != NetworkFailure::Tls).then(|| backoff(1));
+                let err = ApiError::Network { method: method.to_string(), url: url.to_string(), detail, failure };
+                return Err((err, wait));
             }
         };
         let status = response.status().as_u16();
@@ -190,8 +216,8 @@ impl Client {
         log_headers(response.headers(), bearer);
         let headers = response.headers().clone();
         let body = response.bytes().map(|b| b.to_vec()).map_err(|e| {
-            let detail = describe_transport_error(&e);
-            (ApiError::Network { method: method.to_string(), url: url.to_string(), detail }, Some(backoff(1)))
+            let (detail, failure) = describe_transport_error(&e);
+            (ApiError::Network { method: method.to_string(), url: url.to_string(), detail, failure }, Some(backoff(1)))
         })?;
         if (200..300).contains(&status) {
             return Ok(Reply { body, method: method.to_string(), path: path.to_string() });
@@ -216,11 +242,23 @@ impl Client {
     }
 }
 
+/// True when `NO_PROXY` (or, when unset, `no_proxy`) has a `*` entry.
+fn no_proxy_lists_wildcard() -> bool {
+    let list = std::env::var("NO_PROXY").or_else(|_| std::env::var("no_proxy")).unwrap_or_default();
+    list.split(',').any(|entry| entry.trim() == "*")
+}
+
+/// Reads the PEM certificates of `--ca-cert`. A file that cannot be read or holds
+/// no certificate is a usage error, reported before any request.
 fn read_certificates(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
-    let pem =
-        std::fs::read(path).with_context(|| format!("failed to read the CA certificate file `{}`", path.display()))?;
-    reqwest::Certificate::from_pem_bundle(&pem)
-        .with_context(|| format!("`{}` does not contain PEM certificates", path.display()))
+    let shown = path.display();
+    let hint = "`--ca-cert FILE` takes a PEM file with one or more CA certificates (`-----BEGIN CERTIFICATE-----`)";
+    let pem = std::fs::read(path)
+        .map_err(|e| CliError::usage(format!("cannot read the CA certificate file `{shown}`: {e}")).with_hint(hint))?;
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem).ok().filter(|c| !c.is_empty());
+    certificates.ok_or_else(|| {
+        CliError::usage(format!("`{shown}` holds no PEM certificate (given with --ca-cert)")).with_hint(hint).into()
+    })
 }
 
 /// Adds "after N attempts" to an error that survived retries.
@@ -229,8 +267,8 @@ fn note_attempts(err: ApiError, attempts: u32) -> ApiError {
         return err;
     }
     match err {
-        ApiError::Network { method, url, detail } => {
-            ApiError::Network { method, url, detail: format!("{detail} (after {attempts} attempts)") }
+        ApiError::Network { method, url, detail, failure } => {
+            ApiError::Network { method, url, detail: format!("{detail} (after {attempts} attempts)"), failure }
         }
         ApiError::Status { method, path, status, reason, message } => {
             ApiError::Status { method, path, status, reason, message: format!("{message} (after {attempts} attempts)") }
@@ -264,6 +302,26 @@ fn status_error(method: &Method, path: &str, status: u16, body: &[u8]) -> ApiErr
     ApiError::Status { method: method.to_string(), path: path.to_string(), status, reason, message }
 }
 
+/// What an error reply that is a web page is called in messages.
+const HTML_REPLY: &str = "the reply is an HTML page, not the Screwdriver API's JSON";
+
+/// Says why a success body could not be read: empty, an HTML page (a login page
+/// or proxy answering in the server's place), cut short, or other JSON.
+fn describe_bad_body(body: &[u8], err: &serde_json::Error) -> String {
+    let text = String::from_utf8_lossy(body);
+    let start = text.trim_start();
+    if start.is_empty() {
+        "the body is empty where JSON was expected".to_string()
+    } else if start.starts_with('<') {
+        "the body is an HTML page, not JSON: a login page or a proxy may have answered in place of the Screwdriver API"
+            .to_string()
+    } else if err.is_eof() {
+        format!("the JSON body ends early, at line {} column {}: the reply was cut short", err.line(), err.column())
+    } else {
+        format!("the body is not the expected JSON ({})", without_quoted_values(&err.to_string()))
+    }
+}
+
 /// A serde_json error message with quoted input values removed: `invalid type:
 /// string "…"` would otherwise repeat part of a body that may hold a token.
 fn without_quoted_values(message: &str) -> String {
@@ -282,34 +340,62 @@ fn without_quoted_values(message: &str) -> String {
     shown
 }
 
-/// The first line of a non-JSON body, shortened and without control characters.
+/// The first line of a non-JSON body, shortened and without control characters;
+/// an HTML page is named as such.
 fn summarize_body(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
+    if text.trim_start().starts_with('<') {
+        return HTML_REPLY.to_string();
+    }
     let line: String = text.lines().next().unwrap_or("").chars().filter(|c| !c.is_control()).take(120).collect();
     if line.is_empty() { "(empty body)".to_string() } else { line }
 }
 
-fn describe_transport_error(err: &reqwest::Error) -> String {
+/// Says what stopped a request that got no response, and what kind of failure it was.
+fn describe_transport_error(err: &reqwest::Error) -> (String, NetworkFailure) {
     use std::error::Error as _;
-    let kind = if err.is_timeout() {
-        "timed out"
-    } else if err.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
-    // The innermost cause carries the useful text (refused, TLS, DNS); reqwest's
-    // own message would repeat the URL.
+    let mut chain = Vec::new();
     let mut cause: Option<&dyn std::error::Error> = err.source();
-    let mut last = None;
     while let Some(c) = cause {
-        last = Some(c.to_string());
+        chain.push(c.to_string());
         cause = c.source();
     }
-    match last {
-        Some(detail) if detail.contains(kind) => detail,
-        Some(detail) => format!("{kind}: {detail}"),
-        None => kind.to_string(),
+    let failure = classify(err.is_timeout(), err.is_connect(), &chain);
+    let what = match failure {
+        NetworkFailure::Timeout => "timed out",
+        NetworkFailure::Dns => "could not resolve the host name",
+        NetworkFailure::Tls => "the TLS handshake failed",
+        NetworkFailure::Refused => "could not connect",
+        NetworkFailure::Proxy => "the connection through the proxy failed",
+        NetworkFailure::Other if err.is_connect() => "could not connect",
+        NetworkFailure::Other => "the request failed",
+    };
+    // The innermost cause carries the useful text (refused, certificate, lookup);
+    // reqwest's own message would repeat the URL.
+    let detail = match chain.last() {
+        Some(last) if last.contains(what) => last.clone(),
+        Some(last) => format!("{what}: {last}"),
+        None => what.to_string(),
+    };
+    (detail, failure)
+}
+
+/// Sorts a transport error by the texts of its causes, outermost first.
+fn classify(timeout: bool, connect: bool, chain: &[String]) -> NetworkFailure {
+    let any = |needles: &[&str]| chain.iter().any(|c| needles.iter().any(|n| c.contains(n)));
+    if timeout || any(&["timed out", "deadline has elapsed"]) {
+        NetworkFailure::Timeout
+    } else if any(&["dns error", "failed to lookup address", "Name or service not known"]) {
+        NetworkFailure::Dns
+    } else if any(&["certificate", "tls handshake", "TLS handshake", "rustls", "CorruptMessage", "InvalidContentType"])
+    {
+        NetworkFailure::Tls
+    } else if any(&["tunnel", "proxy"]) {
+        NetworkFailure::Proxy
+    } else if connect && any(&["Connection refused", "connection refused"]) {
+        NetworkFailure::Refused
+    } else {
+        NetworkFailure::Other
     }
 }
 
@@ -366,7 +452,9 @@ mod tests {
     #[test]
     fn status_error_summarizes_html_body() {
         let err = status_error(&Method::GET, "/v4/tokens", 502, b"<html>Bad gateway</html>\nmore");
-        assert_eq!(err.message(), "<html>Bad gateway</html>");
+        assert_eq!(err.message(), HTML_REPLY);
+        let err = status_error(&Method::GET, "/v4/tokens", 502, b"upstream connect error\nmore");
+        assert_eq!(err.message(), "upstream connect error");
     }
 
     /// Serves one canned HTTP response per connection, in order, on a loopback port.
@@ -429,6 +517,59 @@ mod tests {
         let shown = without_quoted_values(&err.to_string());
         assert!(!shown.contains("canary"), "{shown}");
         assert!(shown.starts_with("invalid type: string"), "{shown}");
+    }
+
+    /// A resolver that fails every lookup, so no test depends on a real DNS server.
+    struct FailingResolver;
+
+    impl reqwest::dns::Resolve for FailingResolver {
+        fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            Box::pin(async { Err(std::io::Error::other("no such host in this test").into()) })
+        }
+    }
+
+    #[test]
+    fn unresolvable_host_is_a_dns_failure_with_exit_8() {
+        let base = ApiUrl::parse("https://api.sdtoken-test.invalid").unwrap();
+        let mut client = Client::new(base, Duration::from_secs(5), None).unwrap();
+        client.customize = Some(|builder| builder.no_proxy().dns_resolver(std::sync::Arc::new(FailingResolver)));
+        let err = client.send(Method::GET, "tokens", None, None, Retry::Idempotent).err().expect("the request failed");
+        let ApiError::Network { failure, detail, .. } = &err else { panic!("not a network error: {err}") };
+        assert_eq!(*failure, NetworkFailure::Dns, "{detail}");
+        assert_eq!(err.exit_code(), crate::error::ExitCode::Network);
+        let shown = err.to_string();
+        assert!(shown.contains("could not resolve the host name"), "{shown}");
+        assert!(shown.contains("no such host in this test"), "{shown}");
+        assert!(shown.contains("(after 3 attempts)"), "{shown}");
+        assert!(err.hint().unwrap().contains("host name in the API URL"));
+    }
+
+    #[test]
+    fn classify_names_each_failure() {
+        let cases = [
+            (
+                vec!["client error (Connect)", "tcp connect error", "Connection refused (os error 111)"],
+                NetworkFailure::Refused,
+            ),
+            (vec!["client error (Connect)", "invalid peer certificate: UnknownIssuer"], NetworkFailure::Tls),
+            (vec!["client error (Connect)", "dns error", "failed"], NetworkFailure::Dns),
+            (vec!["client error (Connect)", "unsuccessful tunnel"], NetworkFailure::Proxy),
+            (vec!["connection reset by peer"], NetworkFailure::Other),
+        ];
+        for (chain, expected) in cases {
+            let chain: Vec<String> = chain.into_iter().map(str::to_string).collect();
+            assert_eq!(classify(false, true, &chain), expected, "{chain:?}");
+        }
+        assert_eq!(classify(true, false, &[]), NetworkFailure::Timeout);
+    }
+
+    #[test]
+    fn bad_success_bodies_are_named() {
+        let err = |body: &[u8]| describe_bad_body(body, &serde_json::from_slice::<Value>(body).unwrap_err());
+        assert!(err(b"").contains("empty"));
+        assert!(err(b"  <!DOCTYPE html><html>").contains("HTML page"));
+        assert!(err(br#"{"token": "abc"#).contains("cut short"));
+        assert!(err(b"token=abc").contains("not the expected JSON"));
     }
 
     #[test]

@@ -28,8 +28,9 @@ pub fn run(args: DeleteArgs, settings: &Settings) -> anyhow::Result<i32> {
     super::confirm(settings, &question(&targets, owner, args.all), args.yes)?;
 
     let (deleted, failed) = delete_each(&session, owner, targets);
-    super::refresh::forget_cached_jwts(settings, &stores);
     if !deleted.is_empty() {
+        // The credential in play may have been among them; a failed delete changed nothing.
+        super::refresh::forget_cached_jwts(settings, &stores);
         super::refresh::warn_if_credential_stopped_working(settings, &session, owner, Change::Deleted);
     }
     if settings.json && failed.is_empty() {

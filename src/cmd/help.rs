@@ -35,8 +35,14 @@ Settings:
                       $XDG_CACHE_HOME/sdtoken/locks (default ~/.cache).
   SHELL               The default format of `sdtoken env`.
   NO_COLOR            Turns colour off when set to a non-empty value.
-  HTTPS_PROXY, NO_PROXY
-                      Proxy settings for requests to the API.
+  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY
+                      The proxy for https:// and http:// API URLs; ALL_PROXY when the
+                      specific one is unset. Lower-case names work too.
+  NO_PROXY            Hosts reached directly: names (with their subdomains), IP
+                      addresses, CIDR ranges, or * for every host.
+  SSL_CERT_FILE, SSL_CERT_DIR
+                      A trust store to use in place of the system's; --ca-cert adds
+                      certificates to it instead.
 ";
 
 pub const EXIT_CODES: &str = "\

@@ -1,0 +1,392 @@
+//! Enterprise networks: a private certificate authority (`--ca-cert`,
+//! `SSL_CERT_FILE`) in front of a local HTTPS server, and the proxy variables
+//! (`HTTP(S)_PROXY`, `ALL_PROXY`, `NO_PROXY`, upper and lower case) through a
+//! forwarding proxy on 127.0.0.1. Every server here is started by the test on
+//! loopback; the proxy only ever connects to 127.0.0.1.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Shutdown, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::Sandbox;
+use httpmock::MockServer;
+
+const LIST: &str = r#"[{"id":1,"name":"through","lastUsed":""}]"#;
+const LIST_ROW: &str = "1\tthrough\t\tnever\n";
+
+/// Builds a user JWT that expires in an hour; sdtoken does not check its signature.
+fn user_jwt() -> String {
+    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(format!(r#"{{"username":"tester","scope":["user"],"exp":{exp}}}"#));
+    format!("{header}.{payload}.c2ln")
+}
+
+/// A sandbox whose runs use a build-free user JWT against `url`.
+fn sandbox_for(url: &str) -> Sandbox {
+    let mut sandbox = Sandbox::new();
+    sandbox.set("SD_TOKEN", &user_jwt()).set("SD_API_URL", url);
+    sandbox
+}
+
+/// Reads an HTTP request head (request line and headers) and returns it with
+/// the body's length, or `None` when the peer sent nothing usable.
+fn read_head(reader: &mut impl BufRead) -> Option<(String, Vec<String>, usize)> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut headers = Vec::new();
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).ok()? == 0 {
+            return None;
+        }
+        let header = header.trim_end().to_string();
+        if header.is_empty() {
+            break;
+        }
+        if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap_or(0);
+        }
+        headers.push(header);
+    }
+    Some((line.trim_end().to_string(), headers, length))
+}
+
+// --- a private certificate authority and an HTTPS server it signed ---
+
+/// An HTTPS server on 127.0.0.1 whose certificate (for `localhost` and
+/// 127.0.0.1) a throwaway CA signed. It answers every request with `LIST`.
+struct TlsServer {
+    port: u16,
+    ca_file: PathBuf,
+    connections: Arc<AtomicUsize>,
+    requests: Arc<Mutex<Vec<String>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TlsServer {
+    fn start() -> TlsServer {
+        let (ca_pem, chain, key) = throwaway_ca_and_leaf();
+        let dir = tempfile::tempdir().unwrap();
+        let ca_file = dir.path().join("private-ca.pem");
+        std::fs::write(&ca_file, ca_pem).unwrap();
+        let config = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(chain, key).unwrap();
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (counted, seen) = (connections.clone(), requests.clone());
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                counted.fetch_add(1, Ordering::SeqCst);
+                let (config, seen) = (config.clone(), seen.clone());
+                thread::spawn(move || serve_tls(stream, config, &seen));
+            }
+        });
+        TlsServer { port, ca_file, connections, requests, _dir: dir }
+    }
+
+    fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// Makes a CA certificate (PEM) and a leaf certificate chain and key signed by it.
+fn throwaway_ca_and_leaf()
+-> (String, Vec<rustls::pki_types::CertificateDer<'static>>, rustls::pki_types::PrivateKeyDer<'static>) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "sdtoken test CA");
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::from_params(&ca_params, &ca_key);
+
+    let leaf_key = KeyPair::generate().unwrap();
+    let mut leaf_params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    leaf_params.subject_alt_names.push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+    leaf_params.distinguished_name.push(DnType::CommonName, "localhost");
+    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+    (ca_cert.pem(), vec![leaf.der().clone()], key)
+}
+
+fn serve_tls(stream: TcpStream, config: Arc<rustls::ServerConfig>, seen: &Mutex<Vec<String>>) {
+    let connection = rustls::ServerConnection::new(config).unwrap();
+    let mut tls = rustls::StreamOwned::new(connection, stream);
+    let mut reader = BufReader::new(&mut tls);
+    // A client that rejects the certificate ends the handshake here.
+    let Some((line, _, length)) = read_head(&mut reader) else { return };
+    let mut body = vec![0; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    seen.lock().unwrap().push(line);
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{LIST}",
+        LIST.len()
+    );
+    let _ = tls.write_all(reply.as_bytes());
+    tls.conn.send_close_notify();
+    let _ = tls.flush();
+}
+
+#[test]
+fn untrusted_certificate_exits_8_and_names_both_ca_options() {
+    let server = TlsServer::start();
+    let run = sandbox_for(&server.url()).run(&["list"], "");
+    run.expect_code(8);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(run.stderr.contains("TLS handshake failed"), "{}", run.stderr);
+    assert!(run.stderr.contains("certificate"), "{}", run.stderr);
+    assert!(run.stderr.contains("--ca-cert FILE") && run.stderr.contains("SSL_CERT_FILE"), "{}", run.stderr);
+    assert_eq!(server.connections(), 1, "a certificate failure is not retried");
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn ca_cert_option_trusts_a_private_authority() {
+    let server = TlsServer::start();
+    let ca = server.ca_file.to_str().unwrap();
+    let run = sandbox_for(&server.url()).run(&["--ca-cert", ca, "list"], "");
+    run.success();
+    assert_eq!(run.stdout, LIST_ROW);
+    assert_eq!(server.requests(), ["GET /v4/tokens HTTP/1.1"]);
+}
+
+#[test]
+fn ssl_cert_file_trusts_a_private_authority() {
+    let server = TlsServer::start();
+    let mut sandbox = sandbox_for(&server.url());
+    sandbox.set("SSL_CERT_FILE", server.ca_file.to_str().unwrap());
+    let run = sandbox.run(&["list"], "");
+    run.success();
+    assert_eq!(run.stdout, LIST_ROW);
+}
+
+#[test]
+fn ca_cert_for_host_name_matches_certificate() {
+    let server = TlsServer::start();
+    let url = format!("https://localhost:{}", server.port);
+    let run = sandbox_for(&url).run(&["--ca-cert", server.ca_file.to_str().unwrap(), "list"], "");
+    run.success();
+    assert_eq!(run.stdout, LIST_ROW);
+}
+
+#[test]
+fn unreadable_ca_cert_is_a_usage_error_before_any_request() {
+    let server = TlsServer::start();
+    let sandbox = sandbox_for(&server.url());
+    let missing = sandbox.path("no-such-ca.pem");
+    let run = sandbox.run(&["--ca-cert", missing.to_str().unwrap(), "list"], "");
+    run.expect_code(2);
+    assert!(run.stderr.contains("no-such-ca.pem"), "{}", run.stderr);
+    assert!(run.stderr.contains("--ca-cert"), "{}", run.stderr);
+
+    let not_pem = sandbox.path("not-a-cert.pem");
+    std::fs::write(&not_pem, "this is not a certificate\n").unwrap();
+    let run = sandbox.run(&["--ca-cert", not_pem.to_str().unwrap(), "list"], "");
+    run.expect_code(2);
+    assert!(run.stderr.contains("not-a-cert.pem") && run.stderr.contains("PEM"), "{}", run.stderr);
+    assert_eq!(server.connections(), 0);
+}
+
+// --- proxies ---
+
+/// A forwarding proxy on 127.0.0.1: absolute-form requests (`GET http://…`) are
+/// passed to the origin, `CONNECT` opens a tunnel. Whatever host a request
+/// names, the proxy connects to 127.0.0.1 at the named port, so no test traffic
+/// leaves the machine. It records each request line it received.
+struct ForwardProxy {
+    port: u16,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl ForwardProxy {
+    fn start() -> ForwardProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let log = log.clone();
+                thread::spawn(move || forward(stream, &log));
+            }
+        });
+        ForwardProxy { port, seen }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn forward(client: TcpStream, seen: &Mutex<Vec<String>>) {
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let Some((line, headers, length)) = read_head(&mut reader) else { return };
+    seen.lock().unwrap().push(line.clone());
+    let mut parts = line.split(' ');
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let mut client = client;
+    if method == "CONNECT" {
+        let port = target.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()).unwrap();
+        let upstream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").unwrap();
+        tunnel(reader, client, upstream);
+        return;
+    }
+    // `GET http://host:port/path HTTP/1.1` becomes `GET /path HTTP/1.1` to 127.0.0.1:port.
+    let rest = target.split_once("://").map_or(target, |(_, rest)| rest);
+    let (authority, path) = rest.split_once('/').map_or((rest, "".to_string()), |(a, p)| (a, format!("/{p}")));
+    let port = authority.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()).unwrap_or(80);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    let mut upstream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\n");
+    for header in headers.iter().filter(|h| {
+        let lower = h.to_ascii_lowercase();
+        !lower.starts_with("connection:") && !lower.starts_with("proxy-")
+    }) {
+        head.push_str(header);
+        head.push_str("\r\n");
+    }
+    head.push_str("connection: close\r\n\r\n");
+    upstream.write_all(head.as_bytes()).unwrap();
+    upstream.write_all(&body).unwrap();
+    let mut reply = Vec::new();
+    let _ = upstream.read_to_end(&mut reply);
+    let _ = client.write_all(&reply);
+    let _ = client.shutdown(Shutdown::Both);
+}
+
+/// Copies bytes both ways until either side closes.
+fn tunnel(mut from_client: BufReader<TcpStream>, mut client: TcpStream, upstream: TcpStream) {
+    let mut to_upstream = upstream.try_clone().unwrap();
+    let mut from_upstream = upstream;
+    let back = thread::spawn(move || {
+        let _ = std::io::copy(&mut from_upstream, &mut client);
+        let _ = client.shutdown(Shutdown::Both);
+    });
+    let _ = std::io::copy(&mut from_client, &mut to_upstream);
+    let _ = to_upstream.shutdown(Shutdown::Both);
+    let _ = back.join();
+}
+
+/// A plain-HTTP API on 127.0.0.1 that answers `GET /v4/tokens`.
+fn plain_api() -> MockServer {
+    let server = MockServer::start();
+    server.mock(|when, then| {
+        when.method("GET").path("/v4/tokens");
+        then.status(200).header("content-type", "application/json").body(LIST);
+    });
+    server
+}
+
+#[test]
+fn http_proxy_variables_carry_plain_http_requests() {
+    for variable in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+        let api = plain_api();
+        let proxy = ForwardProxy::start();
+        let mut sandbox = sandbox_for(&api.base_url());
+        sandbox.set(variable, &proxy.url());
+        let run = sandbox.run(&["list"], "");
+        run.success();
+        assert_eq!(run.stdout, LIST_ROW, "{variable}");
+        assert_eq!(proxy.seen(), [format!("GET {}/v4/tokens HTTP/1.1", api.base_url())], "{variable}");
+    }
+}
+
+#[test]
+fn https_proxy_variables_tunnel_tls_requests() {
+    for variable in ["HTTPS_PROXY", "https_proxy", "ALL_PROXY"] {
+        let server = TlsServer::start();
+        let proxy = ForwardProxy::start();
+        let mut sandbox = sandbox_for(&server.url());
+        sandbox.set(variable, &proxy.url());
+        let run = sandbox.run(&["--ca-cert", server.ca_file.to_str().unwrap(), "list"], "");
+        run.success();
+        assert_eq!(run.stdout, LIST_ROW, "{variable}");
+        assert_eq!(proxy.seen(), [format!("CONNECT 127.0.0.1:{} HTTP/1.1", server.port)], "{variable}");
+        assert_eq!(server.requests(), ["GET /v4/tokens HTTP/1.1"], "{variable}");
+    }
+}
+
+#[test]
+fn no_proxy_match_sends_requests_directly() {
+    let cases = [
+        ("NO_PROXY", "localhost", "localhost"),
+        ("no_proxy", "localhost", "localhost"),
+        ("NO_PROXY", ".localhost", "localhost"),
+        ("NO_PROXY", "example.test, localhost:1, 127.0.0.1", "127.0.0.1"),
+        ("NO_PROXY", "127.0.0.0/8", "127.0.0.1"),
+        ("NO_PROXY", "*", "127.0.0.1"),
+        ("NO_PROXY", "*", "localhost"),
+    ];
+    for (variable, value, host) in cases {
+        let api = plain_api();
+        let proxy = ForwardProxy::start();
+        let mut sandbox = sandbox_for(&format!("http://{host}:{}", api.port()));
+        sandbox.set("HTTP_PROXY", &proxy.url()).set("HTTPS_PROXY", &proxy.url()).set(variable, value);
+        let run = sandbox.run(&["list"], "");
+        run.success();
+        assert_eq!(run.stdout, LIST_ROW, "{variable}={value}");
+        assert!(proxy.seen().is_empty(), "{variable}={value} for {host} went through the proxy: {:?}", proxy.seen());
+    }
+}
+
+#[test]
+fn no_proxy_without_match_keeps_the_proxy() {
+    let cases =
+        [("other.test", "localhost"), (".other.test", "localhost"), ("host", "localhost"), ("10.0.0.1", "127.0.0.1")];
+    for (value, host) in cases {
+        let api = plain_api();
+        let proxy = ForwardProxy::start();
+        let mut sandbox = sandbox_for(&format!("http://{host}:{}", api.port()));
+        sandbox.set("HTTP_PROXY", &proxy.url()).set("NO_PROXY", value);
+        let run = sandbox.run(&["list"], "");
+        run.success();
+        assert_eq!(proxy.seen().len(), 1, "NO_PROXY={value} should not match {host}");
+    }
+}
+
+#[test]
+fn refusing_proxy_exits_8_and_names_the_proxy_settings() {
+    let server = TlsServer::start();
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut sandbox = sandbox_for(&server.url());
+    sandbox.set("HTTPS_PROXY", &format!("http://user:proxy-secret-71c2@127.0.0.1:{closed}"));
+    let run = sandbox.run(&["list"], "");
+    run.expect_code(8);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("HTTPS_PROXY"), "{}", run.stderr);
+    assert!(!run.stderr.contains("proxy-secret-71c2"), "the proxy password was shown: {}", run.stderr);
+    assert_eq!(server.connections(), 0);
+}
