@@ -390,3 +390,29 @@ fn refusing_proxy_exits_8_and_names_the_proxy_settings() {
     assert!(!run.stderr.contains("proxy-secret-71c2"), "the proxy password was shown: {}", run.stderr);
     assert_eq!(server.connections(), 0);
 }
+
+#[test]
+fn unusable_proxy_value_exits_2_before_any_connection() {
+    for value in ["not a url", "ftp://127.0.0.1:3", "http://127.0.0.1:99999", "socks5://127.0.0.1:1080"] {
+        let server = TlsServer::start();
+        let mut sandbox = sandbox_for(&server.url());
+        sandbox.set("https_proxy", value);
+        let run = sandbox.run(&["list"], "");
+        run.expect_code(2);
+        assert!(run.stdout.is_empty());
+        assert!(run.stderr.contains("https_proxy is set to") && run.stderr.contains("unset it"), "{}", run.stderr);
+        assert_eq!(server.connections(), 0, "{value}");
+    }
+}
+
+#[test]
+fn missing_ssl_cert_file_exits_2_naming_it() {
+    let server = TlsServer::start();
+    let mut sandbox = sandbox_for(&server.url());
+    let missing = sandbox.path("gone.pem");
+    sandbox.set("SSL_CERT_FILE", missing.to_str().unwrap());
+    let run = sandbox.run(&["list"], "");
+    run.expect_code(2);
+    assert!(run.stderr.contains("SSL_CERT_FILE") && run.stderr.contains("gone.pem"), "{}", run.stderr);
+    assert_eq!(server.connections(), 0);
+}

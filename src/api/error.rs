@@ -4,7 +4,7 @@
 use crate::error::ExitCode;
 
 /// A failed API request. No variant contains a secret or a URL query.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     /// An error status from the server, with its `{statusCode, error, message}` body.
     #[error("{method} {path} returned {status} {reason}: {message}")]
@@ -12,6 +12,10 @@ pub enum ApiError {
     /// The connection failed, timed out or TLS failed.
     #[error("{method} {url} failed: {detail}")]
     Network { method: String, url: String, detail: String, failure: NetworkFailure },
+    /// The HTTP client could not be set up from the settings (proxy variables,
+    /// trust store); no request was sent.
+    #[error("{message}")]
+    Setup { message: String, hint: String },
     /// A 2xx response whose body is not what the API documents.
     #[error("{method} {path} returned an unexpected response: {detail}")]
     InvalidResponse { method: String, path: String, detail: String },
@@ -61,6 +65,7 @@ impl ApiError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             ApiError::Network { .. } => ExitCode::Network,
+            ApiError::Setup { .. } => ExitCode::Usage,
             ApiError::InvalidResponse { .. } => ExitCode::Server,
             ApiError::Status { status, .. } => match status {
                 401 if self.is_pipeline_permission() => ExitCode::Forbidden,
@@ -76,6 +81,9 @@ impl ApiError {
 
     /// Returns the next step for the user, where one is known.
     pub fn hint(&self) -> Option<String> {
+        if let ApiError::Setup { hint, .. } = self {
+            return Some(hint.clone());
+        }
         if let ApiError::Status { status, message, path, .. } = self {
             let list = list_command(path);
             let hint = match status {
@@ -99,6 +107,7 @@ impl ApiError {
         let hint = match self {
             ApiError::Network { failure, .. } => network_hint(*failure),
             ApiError::InvalidResponse { .. } => "check that the API URL points at a Screwdriver API",
+            ApiError::Setup { .. } => return None,
             ApiError::Status { status, message, path, .. } => match status {
                 401 if self.is_pipeline_permission() => {
                     "this pipeline token only acts on its own pipeline; use that pipeline's id or a user token"

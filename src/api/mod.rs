@@ -4,6 +4,7 @@
 //! `Authorization` value redacted.
 
 mod error;
+mod netenv;
 pub mod tokens;
 mod url;
 
@@ -60,7 +61,7 @@ impl Reply {
 pub struct Client {
     /// Built on the first request: loading the system's trust store costs a few
     /// milliseconds that commands served from the JWT cache do not need to pay.
-    http: std::cell::OnceCell<Result<HttpClient, String>>,
+    http: std::cell::OnceCell<Result<HttpClient, ApiError>>,
     timeout: Duration,
     certificates: Vec<reqwest::Certificate>,
     base: ApiUrl,
@@ -89,8 +90,9 @@ impl Client {
         })
     }
 
-    fn http(&self) -> Result<&HttpClient, String> {
+    fn http(&self) -> Result<&HttpClient, ApiError> {
         let built = self.http.get_or_init(|| {
+            netenv::check(self.base.scheme())?;
             let mut builder = HttpClient::builder()
                 .timeout(self.timeout)
                 .connect_timeout(self.timeout.min(Duration::from_secs(10)))
@@ -99,16 +101,18 @@ impl Client {
             if !self.certificates.is_empty() {
                 builder = builder.tls_certs_merge(self.certificates.clone());
             }
-            // The proxy variables are read by reqwest, whose `*` in NO_PROXY skips
-            // host names only; here it means every host, IP addresses included.
-            if no_proxy_lists_wildcard() {
+            if netenv::no_proxy_lists_wildcard() {
                 builder = builder.no_proxy();
             }
             #[cfg(test)]
             if let Some(customize) = self.customize {
                 builder = customize(builder);
             }
-            builder.build().map_err(|e| format!("failed to set up the HTTP client: {e}"))
+            builder.build().map_err(|e| ApiError::Setup {
+                message: format!("failed to set up the HTTP client: {}", error_chain(&e)),
+                hint: "check the trust store (`SSL_CERT_FILE`, `SSL_CERT_DIR`, `--ca-cert`) and the proxy variables"
+                    .to_string(),
+            })
         });
         built.as_ref().map_err(Clone::clone)
     }
@@ -134,12 +138,7 @@ impl Client {
         let url = self.base.endpoint(path);
         // The path as sent, with any prefix of the base URL, for logs and errors.
         let shown_path = reqwest::Url::parse(&url).map(|u| u.path().to_string()).unwrap_or_else(|_| url.clone());
-        let http = self.http().map_err(|detail| ApiError::Network {
-            method: method.to_string(),
-            url: url.clone(),
-            detail,
-            failure: NetworkFailure::Other,
-        })?;
+        let http = self.http()?;
         let mut attempt = 1;
         loop {
             log_request(&method, path, bearer.is_some());
@@ -240,12 +239,6 @@ impl Client {
             self.clock_offset.set(Some(server.unix_timestamp() - crate::jwt::now_epoch()));
         }
     }
-}
-
-/// True when `NO_PROXY` (or, when unset, `no_proxy`) has a `*` entry.
-fn no_proxy_lists_wildcard() -> bool {
-    let list = std::env::var("NO_PROXY").or_else(|_| std::env::var("no_proxy")).unwrap_or_default();
-    list.split(',').any(|entry| entry.trim() == "*")
 }
 
 /// Reads the PEM certificates of `--ca-cert`. A file that cannot be read or holds
@@ -349,6 +342,18 @@ fn summarize_body(body: &[u8]) -> String {
     }
     let line: String = text.lines().next().unwrap_or("").chars().filter(|c| !c.is_control()).take(120).collect();
     if line.is_empty() { "(empty body)".to_string() } else { line }
+}
+
+/// The texts of an error and its causes, joined by `: `.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 /// Says what stopped a request that got no response, and what kind of failure it was.

@@ -65,6 +65,11 @@ impl ApiUrl {
     pub fn as_str(&self) -> &str {
         &self.root
     }
+
+    /// `https` or `http`.
+    pub fn scheme(&self) -> &str {
+        self.root.split_once("://").map_or("https", |(scheme, _)| scheme)
+    }
 }
 
 impl fmt::Display for ApiUrl {
