@@ -1,8 +1,8 @@
-//! Server faults the real Screwdriver API cannot be made to produce on demand:
-//! retries against a scripted loopback server (502, 503, 429 with
-//! `Retry-After`, lost replies), and a fault matrix against httpmock (refused
+//! Server faults the real Screwdriver API cannot be made to produce on demand.
+//! Retries run against a scripted loopback server (502, 503, 429 with
+//! `Retry-After`, lost replies). A fault matrix runs against httpmock (refused
 //! connections, timeouts, 5xx, HTML, truncated and empty bodies, 401, 403, 404,
-//! 409) that also checks the stored token and the cached JWT survive.
+//! 409) and checks that the stored token and the cached JWT survive.
 
 mod common;
 
@@ -209,11 +209,11 @@ fn unanswered_request_times_out_with_exit_8() {
 
 // --- the fault matrix with a stored API token and a cached JWT ---
 //
-// Each row logs in with the file store (the API token and the JWT cache then
-// live in one file), makes the server fail one way, and checks the exit code,
-// that stdout is empty, that the message names the failure, and what is left:
-// a transient failure leaves the stored token and the cached JWT byte for byte;
-// a rejected credential may drop the cached JWT but never the stored token.
+// Each row logs in with the file store, so the API token and the JWT cache live
+// in one file. Then the server fails one way, and the row checks the exit code,
+// that stdout is empty, that the message names the failure, and what is left.
+// A transient failure leaves the stored token and the cached JWT byte for byte.
+// A rejected credential may drop the cached JWT, but never the stored token.
 
 const API_TOKEN: &str = "fault-matrix-api-token-6d1e";
 
@@ -221,7 +221,7 @@ fn json_reply(status: u16, error: &str, message: &str) -> String {
     serde_json::json!({ "statusCode": status, "error": error, "message": message }).to_string()
 }
 
-/// A sandbox logged in to `url` by a server that answered the exchange.
+/// Logs a new sandbox in to `url`, whose server must serve the exchange.
 fn logged_in_at(url: &str) -> Sandbox {
     let sandbox = Sandbox::new();
     sandbox.run(&["login", "--with-token", "--api-url", url], API_TOKEN).success();
@@ -244,7 +244,7 @@ fn secrets(sandbox: &Sandbox) -> Vec<u8> {
     std::fs::read(sandbox.path("data/sdtoken/secrets.json")).expect("the file store exists")
 }
 
-/// The stored API token of the default context, read from the file store.
+/// Reads the stored API token of the default context from the file store.
 fn stored_token(sandbox: &Sandbox) -> Option<String> {
     let file: serde_json::Value = serde_json::from_slice(&secrets(sandbox)).unwrap();
     let entries = file["entries"].as_object().unwrap();
@@ -447,7 +447,7 @@ fn fault_matrix_keeps_stored_token_and_cache() {
 
 #[test]
 fn refused_connection_keeps_stored_token_and_cache() {
-    // A one-shot server answers the login's exchange, then closes its port.
+    // A one-shot server serves the login's exchange, then closes its port.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let body = format!(r#"{{"token":"{}"}}"#, user_jwt());
@@ -463,7 +463,8 @@ fn refused_connection_keeps_stored_token_and_cache() {
     let run = sandbox.run(&["list"], "");
     run.expect_code(8);
     assert!(run.stdout.is_empty());
-    assert!(run.stderr.contains("could not connect") && run.stderr.contains("refused"), "{}", run.stderr);
+    assert!(run.stderr.contains("could not connect"), "{}", run.stderr);
+    assert!(run.stderr.contains("refused"), "{}", run.stderr);
     assert!(run.stderr.contains("(after 3 attempts)"), "{}", run.stderr);
     assert!(run.stderr.contains("that the server is up"), "{}", run.stderr);
     assert_eq!(secrets(&sandbox), before);
@@ -471,8 +472,8 @@ fn refused_connection_keeps_stored_token_and_cache() {
 
 #[test]
 fn failed_exchange_keeps_a_valid_cached_jwt() {
-    // `exchange --no-cache` asks the server even though the cache holds a valid JWT;
-    // a server failure must not cost that JWT.
+    // `exchange --no-cache` sends a request even though the cache contains a valid JWT,
+    // and a server failure must not cost that JWT.
     let server = httpmock::MockServer::start();
     let sandbox = logged_in(&server);
     let before = secrets(&sandbox);

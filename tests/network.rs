@@ -29,7 +29,7 @@ fn user_jwt() -> String {
     format!("{header}.{payload}.c2ln")
 }
 
-/// A sandbox whose runs use a build-free user JWT against `url`.
+/// Creates a sandbox whose runs send a user JWT (outside a build) to `url`.
 fn sandbox_for(url: &str) -> Sandbox {
     let mut sandbox = Sandbox::new();
     sandbox.set("SD_TOKEN", &user_jwt()).set("SD_API_URL", url);
@@ -65,7 +65,7 @@ fn read_head(reader: &mut impl BufRead) -> Option<(String, Vec<String>, usize)> 
 // --- a private certificate authority and an HTTPS server it signed ---
 
 /// An HTTPS server on 127.0.0.1 whose certificate (for `localhost` and
-/// 127.0.0.1) a throwaway CA signed. It answers every request with `LIST`.
+/// 127.0.0.1) a throwaway CA signed. It returns `LIST` for every request.
 struct TlsServer {
     port: u16,
     ca_file: PathBuf,
@@ -154,14 +154,15 @@ fn serve_tls(stream: TcpStream, config: Arc<rustls::ServerConfig>, seen: &Mutex<
 }
 
 #[test]
-fn untrusted_certificate_exits_8_and_names_both_ca_options() {
+fn untrusted_certificate_exits_8() {
     let server = TlsServer::start();
     let run = sandbox_for(&server.url()).run(&["list"], "");
     run.expect_code(8);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     assert!(run.stderr.contains("TLS handshake failed"), "{}", run.stderr);
     assert!(run.stderr.contains("certificate"), "{}", run.stderr);
-    assert!(run.stderr.contains("--ca-cert FILE") && run.stderr.contains("SSL_CERT_FILE"), "{}", run.stderr);
+    assert!(run.stderr.contains("--ca-cert FILE"), "{}", run.stderr);
+    assert!(run.stderr.contains("SSL_CERT_FILE"), "{}", run.stderr);
     assert_eq!(server.connections(), 1, "a certificate failure is not retried");
     assert!(server.requests().is_empty());
 }
@@ -196,7 +197,7 @@ fn ca_cert_for_host_name_matches_certificate() {
 }
 
 #[test]
-fn unreadable_ca_cert_is_a_usage_error_before_any_request() {
+fn unreadable_ca_cert_exits_2() {
     let server = TlsServer::start();
     let sandbox = sandbox_for(&server.url());
     let missing = sandbox.path("no-such-ca.pem");
@@ -209,7 +210,8 @@ fn unreadable_ca_cert_is_a_usage_error_before_any_request() {
     std::fs::write(&not_pem, "this is not a certificate\n").unwrap();
     let run = sandbox.run(&["--ca-cert", not_pem.to_str().unwrap(), "list"], "");
     run.expect_code(2);
-    assert!(run.stderr.contains("not-a-cert.pem") && run.stderr.contains("PEM"), "{}", run.stderr);
+    assert!(run.stderr.contains("not-a-cert.pem"), "{}", run.stderr);
+    assert!(run.stderr.contains("PEM"), "{}", run.stderr);
     assert_eq!(server.connections(), 0);
 }
 
@@ -300,7 +302,7 @@ fn tunnel(mut from_client: BufReader<TcpStream>, mut client: TcpStream, upstream
     let _ = back.join();
 }
 
-/// A plain-HTTP API on 127.0.0.1 that answers `GET /v4/tokens`.
+/// Starts a plain-HTTP API on 127.0.0.1 that serves `GET /v4/tokens`.
 fn plain_api() -> MockServer {
     let server = MockServer::start();
     server.mock(|when, then| {
@@ -378,7 +380,7 @@ fn no_proxy_without_match_keeps_the_proxy() {
 }
 
 #[test]
-fn refusing_proxy_exits_8_and_names_the_proxy_settings() {
+fn refusing_proxy_exits_8() {
     let server = TlsServer::start();
     let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut sandbox = sandbox_for(&server.url());
@@ -392,7 +394,7 @@ fn refusing_proxy_exits_8_and_names_the_proxy_settings() {
 }
 
 #[test]
-fn unusable_proxy_value_exits_2_before_any_connection() {
+fn unusable_proxy_exits_2() {
     for value in ["not a url", "ftp://127.0.0.1:3", "http://127.0.0.1:99999", "socks5://127.0.0.1:1080"] {
         let server = TlsServer::start();
         let mut sandbox = sandbox_for(&server.url());
@@ -400,19 +402,21 @@ fn unusable_proxy_value_exits_2_before_any_connection() {
         let run = sandbox.run(&["list"], "");
         run.expect_code(2);
         assert!(run.stdout.is_empty());
-        assert!(run.stderr.contains("https_proxy is set to") && run.stderr.contains("unset it"), "{}", run.stderr);
+        assert!(run.stderr.contains("https_proxy is set to"), "{}", run.stderr);
+        assert!(run.stderr.contains("unset it"), "{}", run.stderr);
         assert_eq!(server.connections(), 0, "{value}");
     }
 }
 
 #[test]
-fn missing_ssl_cert_file_exits_2_naming_it() {
+fn missing_ssl_cert_file_exits_2() {
     let server = TlsServer::start();
     let mut sandbox = sandbox_for(&server.url());
     let missing = sandbox.path("gone.pem");
     sandbox.set("SSL_CERT_FILE", missing.to_str().unwrap());
     let run = sandbox.run(&["list"], "");
     run.expect_code(2);
-    assert!(run.stderr.contains("SSL_CERT_FILE") && run.stderr.contains("gone.pem"), "{}", run.stderr);
+    assert!(run.stderr.contains("SSL_CERT_FILE"), "{}", run.stderr);
+    assert!(run.stderr.contains("gone.pem"), "{}", run.stderr);
     assert_eq!(server.connections(), 0);
 }

@@ -21,7 +21,7 @@ pub enum ApiError {
     InvalidResponse { method: String, path: String, detail: String },
 }
 
-/// What kind of network failure stopped a request, for the hint that fits it.
+/// The kind of network failure that stopped a request, which picks the hint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NetworkFailure {
     /// The host name did not resolve.
@@ -30,7 +30,7 @@ pub enum NetworkFailure {
     Refused,
     /// The TLS handshake failed, most often on a certificate the client does not trust.
     Tls,
-    /// No answer within `--timeout`.
+    /// No response within `--timeout`.
     Timeout,
     /// The proxy refused or failed the tunnel to the server.
     Proxy,
@@ -146,7 +146,7 @@ fn network_hint(failure: NetworkFailure) -> &'static str {
             "if the server's certificate comes from a private certificate authority, pass that authority's certificate with `--ca-cert FILE` or `SSL_CERT_FILE=FILE`; check also the API URL (https or http, and the port) and the system clock"
         }
         NetworkFailure::Timeout => {
-            "the server did not answer in time: check your network and proxy settings (`HTTPS_PROXY`, `NO_PROXY`), or raise the limit per request with `--timeout SECS`"
+            "the server did not respond in time: check your network and proxy settings (`HTTPS_PROXY`, `NO_PROXY`), or raise the limit per request with `--timeout SECS`"
         }
         NetworkFailure::Proxy => {
             "check the proxy settings (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`); set `NO_PROXY` to reach the API URL directly"

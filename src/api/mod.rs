@@ -250,7 +250,11 @@ fn read_certificates(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
         .map_err(|e| CliError::usage(format!("cannot read the CA certificate file `{shown}`: {e}")).with_hint(hint))?;
     let certificates = reqwest::Certificate::from_pem_bundle(&pem).ok().filter(|c| !c.is_empty());
     certificates.ok_or_else(|| {
-        CliError::usage(format!("`{shown}` holds no PEM certificate (given with --ca-cert)")).with_hint(hint).into()
+        CliError::usage(format!(
+            "invalid CA certificate file `{shown}` (given with --ca-cert): no PEM certificate found"
+        ))
+        .with_hint(hint)
+        .into()
     })
 }
 
@@ -295,11 +299,11 @@ fn status_error(method: &Method, path: &str, status: u16, body: &[u8]) -> ApiErr
     ApiError::Status { method: method.to_string(), path: path.to_string(), status, reason, message }
 }
 
-/// What an error reply that is a web page is called in messages.
+/// The message for an error reply that is a web page.
 const HTML_REPLY: &str = "the reply is an HTML page, not the Screwdriver API's JSON";
 
 /// Says why a success body could not be read: empty, an HTML page (a login page
-/// or proxy answering in the server's place), cut short, or other JSON.
+/// or proxy responding in the server's place), cut short, or other JSON.
 fn describe_bad_body(body: &[u8], err: &serde_json::Error) -> String {
     let text = String::from_utf8_lossy(body);
     let start = text.trim_start();
@@ -344,7 +348,7 @@ fn summarize_body(body: &[u8]) -> String {
     if line.is_empty() { "(empty body)".to_string() } else { line }
 }
 
-/// The texts of an error and its causes, joined by `: `.
+/// Joins the texts of an error and its causes with `: `.
 fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut cause = err.source();
@@ -534,7 +538,7 @@ mod tests {
     }
 
     #[test]
-    fn unresolvable_host_is_a_dns_failure_with_exit_8() {
+    fn unresolvable_host_exits_8() {
         let base = ApiUrl::parse("https://api.sdtoken-test.invalid").unwrap();
         let mut client = Client::new(base, Duration::from_secs(5), None).unwrap();
         client.customize = Some(|builder| builder.no_proxy().dns_resolver(std::sync::Arc::new(FailingResolver)));
