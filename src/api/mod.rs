@@ -241,7 +241,7 @@ impl Client {
     }
 }
 
-/// Reads the PEM certificates of `--ca-cert`. A file that cannot be read or holds
+/// Reads the PEM certificates of `--ca-cert`. A file that cannot be read or contains
 /// no certificate is a usage error, reported before any request.
 fn read_certificates(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
     let shown = path.display();
