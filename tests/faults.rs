@@ -332,7 +332,7 @@ const MATRIX: &[Row] = &[
         args: &["list"],
         arrange: |s| tokens_reply(s, 503, "application/json", "{}"),
         code: 9,
-        names: &["503", "(after 3 attempts)"],
+        names: &["503", "gives no message", "(after 3 attempts)"],
         transient: true,
     },
     Row {
@@ -407,7 +407,7 @@ const MATRIX: &[Row] = &[
         args: &["list"],
         arrange: |s| tokens_reply(s, 403, "application/json", &json_reply(403, "Forbidden", "Insufficient scope")),
         code: 5,
-        names: &["scope"],
+        names: &["403", "Insufficient scope", "`sdtoken status`"],
         transient: true,
     },
     Row {

@@ -295,7 +295,11 @@ fn status_error(method: &Method, path: &str, status: u16, body: &[u8]) -> ApiErr
     let reason = field("error").unwrap_or_else(|| {
         reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("").to_string()
     });
-    let message = field("message").unwrap_or_else(|| summarize_body(body));
+    let message = match (&parsed, field("message")) {
+        (_, Some(message)) => message,
+        (Some(_), None) => "(the reply gives no message)".to_string(),
+        (None, None) => summarize_body(body),
+    };
     ApiError::Status { method: method.to_string(), path: path.to_string(), status, reason, message }
 }
 

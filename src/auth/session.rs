@@ -164,6 +164,10 @@ impl Session {
 /// scope and the scope the token routes need (user), with a fix that fits where
 /// the credential came from.
 fn explain_scope(err: ApiError, scope: Scope, source: &Source, in_build: bool) -> anyhow::Error {
+    if matches!(scope, Scope::User | Scope::Admin) {
+        // The credential already has the scope the token routes need; the server's own text is all there is.
+        return err.into();
+    }
     let subject = match scope {
         Scope::Build => "build tokens cannot manage tokens",
         Scope::Pipeline => "pipeline tokens cannot manage tokens",
