@@ -72,11 +72,8 @@ fn read_token(args: &LoginArgs, settings: &Settings) -> anyhow::Result<Secret> {
         ));
         // An empty answer (Enter, or Ctrl-D for end of input) ends the login below
         // instead of asking again, so the prompt can always be left.
-        let text = dialoguer::Password::new()
-            .with_prompt("API token")
-            .allow_empty_password(true)
-            .interact()
-            .map_err(super::prompt_error)?;
+        let password = dialoguer::Password::new().with_prompt("API token").allow_empty_password(true);
+        let text = crate::interrupt::guard(|| password.interact()).map_err(super::prompt_error)?;
         Secret::new(text)
     } else {
         let why =

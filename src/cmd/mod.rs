@@ -173,7 +173,8 @@ pub fn confirm(settings: &Settings, question: &str, yes: bool) -> anyhow::Result
             .with_hint("pass `--yes` to confirm; nothing was changed")
             .into());
     }
-    let answer = dialoguer::Confirm::new().with_prompt(question).default(false).interact().map_err(prompt_error)?;
+    let confirm = dialoguer::Confirm::new().with_prompt(question).default(false);
+    let answer = crate::interrupt::guard(|| confirm.interact()).map_err(prompt_error)?;
     if !answer {
         return Err(CliError::new(ExitCode::Failure, "cancelled; nothing was changed").into());
     }
