@@ -12,7 +12,7 @@ pub fn guard<T>(prompt: impl FnOnce() -> T) -> T {
     unix::guard(prompt)
 }
 
-/// Runs `prompt`; on this platform the console library restores the terminal itself.
+/// Runs `prompt`. NOTE: the terminal is restored after a signal at a prompt on Unix only.
 #[cfg(not(unix))]
 pub fn guard<T>(prompt: impl FnOnce() -> T) -> T {
     prompt()

@@ -231,7 +231,7 @@ fn resolve_api_url(
 }
 
 /// Parses the URL of `--api-url` or `SD_API_URL`. Whitespace around it, as left
-/// by copying or by quoting in a CI variable, are ignored with a warning.
+/// by copying or by quoting in a CI variable, is ignored with a warning.
 fn parse_explicit_url(text: &str) -> Result<ApiUrl, CliError> {
     // clap fills `--api-url` from `SD_API_URL` when the flag is absent.
     let origin = if std::env::var("SD_API_URL").is_ok_and(|v| v == text) { "SD_API_URL" } else { "--api-url" };

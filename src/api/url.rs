@@ -20,7 +20,7 @@ pub struct ApiUrl {
 
 impl ApiUrl {
     /// Parses `https://host`, `https://host/v4` or `https://host/v4/` (all the same server).
-    /// Spaces around the URL are ignored.
+    /// Whitespace around the URL is ignored.
     pub fn parse(text: &str) -> Result<ApiUrl, CliError> {
         Self::parse_from(text, None)
     }
