@@ -90,10 +90,11 @@ fn read_token(args: &LoginArgs, settings: &Settings) -> anyhow::Result<Secret> {
     Ok(token)
 }
 
-/// API tokens are one line without spaces; a JWT belongs in `SD_TOKEN` instead.
+/// API tokens are printable ASCII without spaces; a JWT belongs in `SD_TOKEN` instead.
 fn check_token_shape(token: &Secret) -> Result<(), CliError> {
-    if token.expose().chars().any(char::is_whitespace) {
-        return Err(CliError::usage("the API token contains whitespace; pass exactly one token"));
+    if let Some(defect) = auth::api_token_defect(token) {
+        return Err(CliError::usage(format!("invalid API token: {defect}"))
+            .with_hint("paste the token exactly as the Screwdriver UI or `sdtoken create` showed it"));
     }
     if Jwt::decode(token.clone()).is_ok() {
         return Err(CliError::usage("that is a JWT, not an API token")
