@@ -128,7 +128,7 @@ pub struct Jwt {
 /// Why a string is not a usable JWT. The message never contains the token.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
-    #[error("it has {0} dot-separated parts, and a JWT has 3 (header.payload.signature)")]
+    #[error("{}", parts_message(*.0))]
     Parts(usize),
     #[error("part {0} of its 3 dot-separated parts is empty")]
     EmptyPart(usize),
@@ -144,6 +144,14 @@ pub enum DecodeError {
     BadExp,
     #[error("its claims do not have the expected types ({0})")]
     Claims(&'static str),
+}
+
+fn parts_message(parts: usize) -> String {
+    let shape = "a JWT has 3 dot-separated parts (header.payload.signature)";
+    match parts {
+        1 => format!("it has no dots, and {shape}"),
+        n => format!("it has {n} dot-separated parts, and {shape}"),
+    }
 }
 
 impl Jwt {
@@ -285,7 +293,7 @@ mod tests {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256"}"#);
         let with_payload = |payload: &[u8]| Secret::new(format!("{header}.{}.c2ln", URL_SAFE_NO_PAD.encode(payload)));
         let cases = [
-            (Secret::new("canary"), "it has 1 dot-separated parts"),
+            (Secret::new("canary"), "it has no dots"),
             (Secret::new("canary.canary"), "it has 2 dot-separated parts"),
             (Secret::new("a..canary"), "part 2 of its 3"),
             (Secret::new("a.!canary!.c"), "not base64url"),
