@@ -204,7 +204,7 @@ fn bad_api_urls_exit_2() {
     for origin in ["--api-url", "SD_API_URL"] {
         let bad = [
             (
-                format!("{hostport}"),
+                hostport.clone(),
                 vec![
                     format!("`{hostport}` in `{origin}`: it has no scheme"),
                     format!("hint: write the scheme too: `https://{hostport}`"),
