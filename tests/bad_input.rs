@@ -574,3 +574,24 @@ fn corrupt_cache_entry_is_replaced_by_exchange() {
 fn now_epoch() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
+
+#[test]
+fn unknown_name_with_line_break_is_shown_escaped() {
+    let api = sdapi();
+    let sandbox = Sandbox::new();
+    let name = format!("{}\nsecond line", unique_name("bad-input-missing"));
+    let run = Run::from(
+        sandbox
+            .cmd()
+            .env("SD_TOKEN", &api.user_jwt)
+            .env("SD_API_URL", &api.url)
+            .args(["delete", &name, "--yes"])
+            .output()
+            .unwrap(),
+    );
+    run.expect_code(6);
+    assert_eq!(run.stdout, "");
+    let shown = name.replace('\n', "\\n");
+    assert!(run.stderr.contains(&format!("no token named `{shown}` among your user tokens")), "{}", run.stderr);
+    assert!(!run.stderr.contains(&name), "the line break was printed as it is: {}", run.stderr);
+}

@@ -192,8 +192,9 @@ pub fn find_token(session: &Session, owner: Owner, text: &str, by_name: bool) ->
         return Ok(TokenRef { id, name: None });
     }
     let matches: Vec<Token> = tokens::list(session, owner)?.into_iter().filter(|t| t.name == text).collect();
+    let shown = show_text(text, MAX_NAME);
     match matches.as_slice() {
-        [] => Err(CliError::new(ExitCode::NotFound, format!("no token named `{text}` among {}", owner.describe()))
+        [] => Err(CliError::new(ExitCode::NotFound, format!("no token named `{shown}` among {}", owner.describe()))
             .with_hint(match owner {
                 Owner::User => "see the names with `sdtoken list`".to_string(),
                 Owner::Pipeline(id) => format!("see the names with `sdtoken list --pipeline {id}`"),
@@ -202,7 +203,7 @@ pub fn find_token(session: &Session, owner: Owner, text: &str, by_name: bool) ->
         [token] => Ok(TokenRef { id: token.id, name: Some(token.name.clone()) }),
         several => {
             let ids: Vec<String> = several.iter().map(|t| t.id.to_string()).collect();
-            Err(CliError::usage(format!("the name `{text}` matches several tokens: ids {}", ids.join(", ")))
+            Err(CliError::usage(format!("the name `{shown}` matches several tokens: ids {}", ids.join(", ")))
                 .with_hint("pass the id instead of the name")
                 .into())
         }
