@@ -241,7 +241,7 @@ pub struct ExecArgs {
 #[derive(Debug, Args)]
 pub struct OwnerArgs {
     /// Work on this pipeline's tokens instead of your user tokens
-    #[arg(long, value_name = "ID", value_parser = parse_id)]
+    #[arg(long, value_name = "ID", value_parser = parse_id, allow_negative_numbers = true)]
     pub pipeline: Option<u64>,
 }
 
@@ -359,7 +359,7 @@ pub struct DeleteArgs {
     pub all: bool,
 
     /// Work on this pipeline's tokens instead of your user tokens
-    #[arg(long, value_name = "ID", value_parser = parse_id)]
+    #[arg(long, value_name = "ID", value_parser = parse_id, allow_negative_numbers = true)]
     pub pipeline: Option<u64>,
 
     /// Do not ask for confirmation
@@ -472,6 +472,9 @@ pub fn parse() -> Cli {
 pub fn parse_id(text: &str) -> Result<u64, String> {
     match text.parse::<u64>() {
         Ok(id) if id > 0 => Ok(id),
+        Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => {
+            Err(format!("`{text}` is not a valid id: it is larger than the maximum, {}", u64::MAX))
+        }
         _ => Err(format!("`{text}` is not a valid id: ids are positive integers")),
     }
 }
@@ -489,9 +492,10 @@ mod tests {
     #[test]
     fn parse_id_rejects_zero_and_text() {
         assert_eq!(parse_id("42"), Ok(42));
-        for bad in ["0", "-1", "abc", "1.5", ""] {
-            assert!(parse_id(bad).is_err(), "{bad}");
+        for bad in ["0", "-1", "abc", "1.5", "1e3", ""] {
+            assert!(parse_id(bad).unwrap_err().contains("ids are positive integers"), "{bad}");
         }
+        assert!(parse_id("18446744073709551616").unwrap_err().contains("larger than the maximum"));
     }
 
     #[test]

@@ -80,17 +80,23 @@ impl ConfigFile {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return Err(self.malformed("it is not UTF-8 text").into());
+            }
             Err(e) => return Err(e).with_context(|| format!("failed to read `{}`", self.path.display())),
         };
         let config: Config = toml::from_str(&text).map_err(|e| {
-            CliError::new(
-                ExitCode::Failure,
-                format!("the config file `{}` is malformed: {}", self.path.display(), e.message().trim()),
-            )
-            .with_hint("fix or move the file; sdtoken does not overwrite a malformed config")
+            let place = e.span().map(|span| line_and_column(&text, span.start)).unwrap_or_default();
+            self.malformed(&format!("{place}{}", e.message().trim()))
         })?;
         warn_unknown_keys(&config, &self.path);
         Ok(config)
+    }
+
+    /// The error for a config file that sdtoken cannot use; `detail` says where and why.
+    pub fn malformed(&self, detail: &str) -> CliError {
+        CliError::new(ExitCode::Failure, format!("the config file `{}` is malformed: {detail}", self.path.display()))
+            .with_hint("fix or move the file; sdtoken does not overwrite a malformed config")
     }
 
     /// Applies `change` to the current file contents under an exclusive lock and
@@ -119,6 +125,15 @@ fn warn_unknown_keys(config: &Config, path: &Path) {
     if !keys.is_empty() && !WARNED.swap(true, Ordering::Relaxed) {
         crate::output::warn(&format!("`{}` has unknown keys, kept as they are: {}", path.display(), keys.join(", ")));
     }
+}
+
+/// Formats the 1-based line and column of byte `offset` in `text` as "line 3, column 7: ".
+fn line_and_column(text: &str, offset: usize) -> String {
+    let end = (0..=offset.min(text.len())).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+    format!("line {line}, column {column}: ")
 }
 
 /// Checks a context name: 1 to 64 characters of letters, digits, `.`, `_` and `-`.
@@ -152,5 +167,15 @@ mod tests {
         for bad in ["", "a b", "a/b", &"x".repeat(65)] {
             assert!(validate_context_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let text = "a = 1\nname = \"é\" x\n";
+        assert_eq!(line_and_column(text, 0), "line 1, column 1: ");
+        assert_eq!(line_and_column(text, text.find('x').unwrap()), "line 2, column 12: ");
+        // An offset inside a multibyte character counts from the character's start.
+        assert_eq!(line_and_column(text, text.find('é').unwrap() + 1), "line 2, column 9: ");
+        assert_eq!(line_and_column(text, 999), "line 3, column 1: ");
     }
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::secret::Secret;
 
 /// The claims of a Screwdriver JWT. Unknown claims are ignored.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Claims {
     /// A user name; the build id for build tokens, often a JSON number.
@@ -109,12 +109,12 @@ impl Claims {
 
     /// Seconds until `exp`; negative once expired.
     pub fn seconds_left(&self) -> i64 {
-        self.exp - now_epoch()
+        self.exp.saturating_sub(now_epoch())
     }
 
     /// True when the JWT expires within `margin` (or has expired).
     pub fn expires_within(&self, margin: Duration) -> bool {
-        self.seconds_left() <= margin.as_secs() as i64
+        self.seconds_left() <= i64::try_from(margin.as_secs()).unwrap_or(i64::MAX)
     }
 }
 
@@ -128,31 +128,89 @@ pub struct Jwt {
 /// Why a string is not a usable JWT. The message never contains the token.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
-    #[error("it does not have the three dot-separated parts of a JWT")]
-    NotThreeParts,
+    #[error("{}", parts_message(*.0))]
+    Parts(usize),
+    #[error("part {0} of its 3 dot-separated parts is empty")]
+    EmptyPart(usize),
     #[error("its payload is not base64url")]
     Base64,
-    #[error("its payload is not JSON with a numeric `exp` claim: {0}")]
-    Claims(String),
+    #[error("its payload is not JSON")]
+    NotJson,
+    #[error("its payload is not a JSON object")]
+    NotObject,
+    #[error("it has no `exp` claim, which gives its expiry")]
+    MissingExp,
+    #[error("its `exp` claim is not a number of seconds since 1970")]
+    BadExp,
+    #[error("its claims do not have the expected types ({0})")]
+    Claims(&'static str),
+}
+
+fn parts_message(parts: usize) -> String {
+    let shape = "a JWT has 3 dot-separated parts (header.payload.signature)";
+    match parts {
+        1 => format!("it has no dots, and {shape}"),
+        n => format!("it has {n} dot-separated parts, and {shape}"),
+    }
 }
 
 impl Jwt {
     /// Decodes the claims of `token` without checking its signature.
     pub fn decode(token: Secret) -> Result<Jwt, DecodeError> {
-        let parts: Vec<&str> = token.expose().split('.').collect();
-        if parts.len() != 3 || parts.iter().any(|p| p.is_empty()) {
-            return Err(DecodeError::NotThreeParts);
-        }
-        let payload = URL_SAFE_NO_PAD.decode(parts[1].trim_end_matches('=')).map_err(|_| DecodeError::Base64)?;
-        // The serde error names the missing field or position, never the token text.
-        let claims: Claims = serde_json::from_slice(&payload)
-            .map_err(|e| DecodeError::Claims(format!("{} at column {}", classify_json_error(&e), e.column())))?;
+        let claims = decode_claims(token.expose())?;
         Ok(Jwt { token, claims })
     }
 }
 
+/// Decodes the payload of a JWT. Error messages describe what is wrong
+/// without quoting any of the text, because the text is a credential.
+fn decode_claims(token: &str) -> Result<Claims, DecodeError> {
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 3 {
+        return Err(DecodeError::Parts(parts.len()));
+    }
+    if let Some(empty) = parts.iter().position(|p| p.is_empty()) {
+        return Err(DecodeError::EmptyPart(empty + 1));
+    }
+    let payload = URL_SAFE_NO_PAD.decode(parts[1].trim_end_matches('=')).map_err(|_| DecodeError::Base64)?;
+    let value: Value = serde_json::from_slice(&payload).map_err(|_| DecodeError::NotJson)?;
+    let Value::Object(mut object) = value else {
+        return Err(DecodeError::NotObject);
+    };
+    let exp = object.get("exp").ok_or(DecodeError::MissingExp)?;
+    let exp = numeric_date(exp).ok_or(DecodeError::BadExp)?;
+    object.insert("exp".to_string(), Value::from(exp));
+    // serde's messages quote the offending value, so only the kind of mismatch is kept.
+    serde_json::from_value(Value::Object(object)).map_err(|e| DecodeError::Claims(classify_json_error(&e)))
+}
+
+/// Reads a NumericDate (RFC 7519, section 2): seconds since 1970, which may have
+/// a fraction. The fraction is dropped, and values beyond ±10^12 s (about 31 000
+/// years) are rejected, so later arithmetic on `exp` cannot overflow.
+fn numeric_date(value: &Value) -> Option<i64> {
+    const LIMIT: i64 = 1_000_000_000_000;
+    let seconds = match value.as_i64() {
+        Some(seconds) => seconds,
+        None => {
+            let float = value.as_f64()?;
+            if !float.is_finite() || float.abs() > LIMIT as f64 {
+                return None;
+            }
+            float.floor() as i64
+        }
+    };
+    (-LIMIT..=LIMIT).contains(&seconds).then_some(seconds)
+}
+
 fn classify_json_error(err: &serde_json::Error) -> &'static str {
-    if err.to_string().contains("missing field `exp`") { "missing `exp`" } else { "unexpected content" }
+    let text = err.to_string();
+    if text.starts_with("invalid type") {
+        "a claim has the wrong type"
+    } else if text.starts_with("invalid value") {
+        "a claim has an invalid value"
+    } else {
+        "unexpected content"
+    }
 }
 
 /// Checks the RS256 signature and `exp` of `jwt` against the PEM public key `pem`.
@@ -225,13 +283,144 @@ mod tests {
         let err = Jwt::decode(Secret::new("not-a-jwt-canary")).unwrap_err();
         assert!(!err.to_string().contains("canary"));
         let err = Jwt::decode(Secret::new("a.bm90IGpzb24.c")).unwrap_err();
-        assert!(matches!(err, DecodeError::Claims(_)));
+        assert!(matches!(err, DecodeError::NotJson));
         let no_exp = fake(&json!({"username": "a"}));
-        assert!(Jwt::decode(no_exp).unwrap_err().to_string().contains("missing `exp`"));
+        assert!(matches!(Jwt::decode(no_exp).unwrap_err(), DecodeError::MissingExp));
+    }
+
+    #[test]
+    fn decode_names_each_defect() {
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256"}"#);
+        let with_payload = |payload: &[u8]| Secret::new(format!("{header}.{}.c2ln", URL_SAFE_NO_PAD.encode(payload)));
+        let cases = [
+            (Secret::new("canary"), "it has no dots"),
+            (Secret::new("canary.canary"), "it has 2 dot-separated parts"),
+            (Secret::new("a..canary"), "part 2 of its 3"),
+            (Secret::new("a.!canary!.c"), "not base64url"),
+            (with_payload(b"canary"), "not JSON"),
+            (with_payload(b"[\"canary\"]"), "not a JSON object"),
+            (with_payload(br#"{"sub":"canary"}"#), "no `exp` claim"),
+            (with_payload(br#"{"exp":"canary"}"#), "`exp` claim is not a number"),
+            (with_payload(br#"{"exp":-9223372036854775808}"#), "`exp` claim is not a number"),
+            (with_payload(br#"{"exp":1e300}"#), "`exp` claim is not a number"),
+            (with_payload(br#"{"exp":1,"scope":"canary"}"#), "a claim has the wrong type"),
+        ];
+        for (token, expected) in cases {
+            let message = Jwt::decode(token).unwrap_err().to_string();
+            assert!(message.contains(expected), "expected `{expected}` in: {message}");
+            assert!(!message.contains("canary"), "the message quotes the token: {message}");
+        }
+    }
+
+    #[test]
+    fn decode_accepts_fractional_exp() {
+        let jwt = Jwt::decode(fake(&json!({"exp": 2_000_000_000.75}))).unwrap();
+        assert_eq!(jwt.claims.exp, 2_000_000_000);
+    }
+
+    #[test]
+    fn seconds_left_saturates_at_extremes() {
+        let jwt = Jwt::decode(fake(&json!({"exp": -1_000_000_000_000_i64}))).unwrap();
+        assert!(jwt.claims.seconds_left() < 0);
+        assert!(jwt.claims.expires_within(Duration::MAX));
+        let jwt = Jwt::decode(fake(&json!({"exp": 1_000_000_000_000_i64}))).unwrap();
+        assert!(!jwt.claims.expires_within(Duration::from_secs(3600)));
     }
 
     #[test]
     fn rfc3339_prints_utc() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Claims as a Screwdriver server issues them: user, pipeline and build tokens.
+        fn claims() -> impl Strategy<Value = serde_json::Value> {
+            let username = prop_oneof![any::<String>().prop_map(Value::from), any::<u32>().prop_map(Value::from)];
+            let scope = proptest::sample::subsequence(vec!["user", "admin", "pipeline", "build", "guest"], 0..=3);
+            let id = proptest::option::of(1..u64::MAX);
+            (username, scope, id.clone(), id.clone(), id, any::<Option<bool>>(), -100_000_000_000..100_000_000_000i64)
+                .prop_map(|(username, scope, pipeline, job, event, is_pr, exp)| {
+                    let mut claims = json!({
+                        "username": username, "scope": scope, "exp": exp, "iat": exp - 7200,
+                        "scmContext": "github:github.com", "jti": "x",
+                    });
+                    for (key, value) in [("pipelineId", pipeline), ("jobId", job), ("eventId", event)] {
+                        if let Some(value) = value {
+                            claims[key] = json!(value);
+                        }
+                    }
+                    if let Some(is_pr) = is_pr {
+                        claims["isPR"] = json!(is_pr);
+                    }
+                    claims
+                })
+        }
+
+        /// Any JSON value, with numbers of every kind and nesting up to 3 levels.
+        fn json_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                any::<f64>().prop_map(Value::from),
+                any::<String>().prop_map(Value::from),
+            ];
+            leaf.prop_recursive(3, 16, 4, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                    proptest::collection::btree_map(any::<String>(), inner, 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// An object with the claim names sdtoken reads, each holding any JSON value.
+        fn claims_of_any_type() -> impl Strategy<Value = Value> {
+            let names = ["username", "scope", "pipelineId", "jobId", "eventId", "isPR", "exp", "iat", "scmContext"];
+            proptest::collection::vec((proptest::sample::select(names.to_vec()), json_value()), 0..9)
+                .prop_map(|pairs| Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+        }
+
+        proptest! {
+            #[test]
+            fn decode_never_panics_on_claims_of_any_type(claims in claims_of_any_type()) {
+                if let Ok(jwt) = Jwt::decode(fake(&claims)) {
+                    let _ = (jwt.claims.scope(), jwt.claims.username(), jwt.claims.seconds_left());
+                    let _ = (rfc3339(jwt.claims.exp), jwt.claims.expires_within(Duration::MAX));
+                }
+            }
+
+            #[test]
+            fn decode_never_panics_on_text(text in any::<String>()) {
+                let _ = Jwt::decode(Secret::new(text));
+            }
+
+            #[test]
+            fn decode_never_panics_on_any_payload(payload in proptest::collection::vec(any::<u8>(), 0..256)) {
+                let token = format!("eyJhbGciOiJSUzI1NiJ9.{}.c2ln", URL_SAFE_NO_PAD.encode(&payload));
+                if let Ok(jwt) = Jwt::decode(Secret::new(token)) {
+                    let _ = (jwt.claims.scope(), jwt.claims.username(), jwt.claims.seconds_left());
+                    let _ = jwt.claims.expires_within(Duration::from_secs(300));
+                }
+            }
+
+            #[test]
+            fn decode_round_trips_claims(claims in claims()) {
+                let jwt = Jwt::decode(fake(&claims)).unwrap();
+                let expected: Claims = serde_json::from_value(claims.clone()).unwrap();
+                prop_assert_eq!(&jwt.claims, &expected);
+                prop_assert_eq!(jwt.claims.exp, claims["exp"].as_i64().unwrap());
+                prop_assert_eq!(jwt.claims.pipeline_id, claims["pipelineId"].as_u64());
+                let username = match &claims["username"] {
+                    Value::String(text) => text.clone(),
+                    number => number.to_string(),
+                };
+                prop_assert_eq!(jwt.claims.username(), Some(username));
+            }
+        }
     }
 }

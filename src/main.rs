@@ -12,6 +12,7 @@ mod config;
 mod duration;
 mod error;
 mod fsutil;
+mod interrupt;
 mod jwt;
 mod logging;
 mod output;

@@ -5,8 +5,6 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context as _;
-
 use crate::api::{ApiUrl, DEFAULT_API_URL};
 use crate::cli::GlobalArgs;
 use crate::config::{Config, ConfigFile, ContextConfig, DEFAULT_CONTEXT, validate_context_name};
@@ -91,7 +89,8 @@ impl Settings {
         let config_file = ConfigFile::locate()?;
         let config = config_file.load()?;
         let (context, context_origin) = resolve_context(global, &config)?;
-        let (api_url, url_source) = resolve_api_url(global, config.contexts.get(&context))?;
+        let context_config = config.contexts.get(&context).map(|c| (context.as_str(), c));
+        let (api_url, url_source) = resolve_api_url(global, &config_file, context_config)?;
         let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         let interactive = terminal && !global.no_input;
         let env = EnvCredentials::read();
@@ -210,15 +209,40 @@ pub fn list_names<'a>(names: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
-fn resolve_api_url(global: &GlobalArgs, context: Option<&ContextConfig>) -> anyhow::Result<(ApiUrl, UrlSource)> {
+fn resolve_api_url(
+    global: &GlobalArgs,
+    config_file: &ConfigFile,
+    context: Option<(&str, &ContextConfig)>,
+) -> anyhow::Result<(ApiUrl, UrlSource)> {
     if let Some(text) = global.api_url.as_deref().filter(|u| !u.trim().is_empty()) {
-        return Ok((ApiUrl::parse(text)?, UrlSource::Explicit));
+        return Ok((parse_explicit_url(text)?, UrlSource::Explicit));
     }
-    if let Some(context) = context {
-        let url = ApiUrl::parse(&context.api_url).context("the context's `api-url` in the config file is invalid")?;
+    if let Some((name, context)) = context {
+        let url = ApiUrl::parse(&context.api_url).map_err(|e| {
+            config_file.malformed(&format!("context `{name}` has an invalid `api-url`: {}", e.message)).with_hint(
+                format!(
+                    "fix `api-url` in the file, or log in again with `sdtoken login --context {name} --api-url URL`"
+                ),
+            )
+        })?;
         return Ok((url, UrlSource::Context));
     }
     Ok((ApiUrl::parse(DEFAULT_API_URL)?, UrlSource::Default))
+}
+
+/// Parses the URL of `--api-url` or `SD_API_URL`. Whitespace around it, as left
+/// by copying or by quoting in a CI variable, is ignored with a warning.
+fn parse_explicit_url(text: &str) -> Result<ApiUrl, CliError> {
+    // clap fills `--api-url` from `SD_API_URL` when the flag is absent.
+    let origin = if std::env::var("SD_API_URL").is_ok_and(|v| v == text) { "SD_API_URL" } else { "--api-url" };
+    let url = ApiUrl::parse_from(text, Some(origin))?;
+    if text.trim() != text {
+        crate::output::warn(&format!(
+            "ignoring the whitespace around the API URL `{}` in `{origin}`; remove it to silence this warning",
+            text.trim()
+        ));
+    }
+    Ok(url)
 }
 
 #[cfg(test)]

@@ -434,4 +434,113 @@ mod round_trip_tests {
             assert_eq!(parsed["SD_TOKEN"].as_str(), Some(value.as_str()));
         }
     }
+
+    /// Reads one POSIX shell word made of single-quoted parts and backslash
+    /// escapes, as `sh` reads the output of `posix_quote`. Returns the value and
+    /// what follows the word.
+    fn posix_unquote(text: &str) -> (String, &str) {
+        let mut value = String::new();
+        let mut chars = text.char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\'' => loop {
+                    match chars.next() {
+                        Some((_, '\'')) => break,
+                        Some((_, inner)) => value.push(inner),
+                        None => panic!("unterminated single quote: {text}"),
+                    }
+                },
+                '\\' => value.push(chars.next().expect("a character after the backslash").1),
+                ' ' | '\t' | '\n' | ';' | '&' | '|' | '<' | '>' | '(' | ')' => return (value, &text[i..]),
+                '"' | '$' | '`' | '*' | '?' | '[' | '#' | '~' => panic!("unquoted `{c}` in {text}"),
+                c => value.push(c),
+            }
+        }
+        (value, "")
+    }
+
+    /// Reads a fish single-quoted string: only `\\` and `\'` are escapes inside.
+    fn fish_unquote(text: &str) -> (String, &str) {
+        let inner = text.strip_prefix('\'').expect("a single-quoted string");
+        let mut value = String::new();
+        let mut chars = inner.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\'' => return (value, &inner[i + 1..]),
+                '\\' if matches!(chars.peek(), Some((_, '\\' | '\''))) => value.push(chars.next().unwrap().1),
+                c => value.push(c),
+            }
+        }
+        panic!("unterminated string: {text}");
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Strings rich in the characters that quoting must handle, or any text.
+        /// NUL is left out because no environment variable or argument can hold it.
+        fn value() -> impl Strategy<Value = String> {
+            let special = "[ a-z'\"\\\\$`!\n\r\t*?~#;&|(){}<>%=\u{2018}\u{2019}\u{201a}\u{201b}é日🚀-]{0,24}";
+            prop_oneof![special, any::<String>()].prop_map(|s| s.replace('\0', ""))
+        }
+
+        proptest! {
+            #[test]
+            fn posix_quote_round_trips(value in value()) {
+                for kind in [ShellKind::Sh, ShellKind::Bash, ShellKind::Zsh] {
+                    let line = render(kind, &[("SD_TOKEN", &value)]);
+                    let word = line.strip_prefix("export SD_TOKEN=").expect("an export line");
+                    let (decoded, rest) = posix_unquote(word);
+                    prop_assert_eq!(&decoded, &value);
+                    prop_assert_eq!(rest, "\n");
+                }
+            }
+
+            #[test]
+            fn fish_quote_round_trips(value in value()) {
+                let line = render(ShellKind::Fish, &[("SD_TOKEN", &value)]);
+                let (decoded, rest) = fish_unquote(line.strip_prefix("set -gx SD_TOKEN ").expect("a set line"));
+                prop_assert_eq!(&decoded, &value);
+                prop_assert_eq!(rest, "\n");
+            }
+
+            #[test]
+            fn powershell_quote_round_trips(value in value()) {
+                let line = render(ShellKind::Powershell, &[("SD_TOKEN", &value)]);
+                let (decoded, rest) = powershell_unquote(line.strip_prefix("$env:SD_TOKEN = ").expect("an assignment"));
+                prop_assert_eq!(&decoded, &value);
+                prop_assert_eq!(rest, "\n");
+            }
+
+            #[test]
+            fn dotenv_quote_round_trips(value in value()) {
+                let line = render(ShellKind::Dotenv, &[("SD_TOKEN", &value)]);
+                let (decoded, rest) = dotenv_unquote(line.strip_prefix("SD_TOKEN=").expect("a KEY=value line"));
+                prop_assert_eq!(&decoded, &value);
+                prop_assert_eq!(rest, "\n");
+            }
+        }
+
+        proptest! {
+            // Each case starts two shells, so the case count stays modest.
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            #[test]
+            fn real_shells_print_value_back(value in value()) {
+                let script = render(ShellKind::Sh, &[("SD_TOKEN", &value)]);
+                for shell in ["sh", "bash"] {
+                    let output = Command::new(shell)
+                        .args(["-c", "eval \"$1\" && printf %s \"$SD_TOKEN\"", shell, &script])
+                        .env_clear()
+                        .env("PATH", std::env::var("PATH").unwrap_or_default())
+                        .env("LANG", "C.UTF-8")
+                        .output()
+                        .unwrap_or_else(|e| panic!("cannot run {shell}: {e}"));
+                    prop_assert!(output.status.success(), "{shell}: {}", String::from_utf8_lossy(&output.stderr));
+                    prop_assert_eq!(String::from_utf8_lossy(&output.stdout), value.as_str(), "{}", shell);
+                }
+            }
+        }
+    }
 }

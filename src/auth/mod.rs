@@ -91,7 +91,7 @@ pub fn resolve(settings: &Settings, stores: &Stores, look_in_store: bool) -> any
     let stored_exists = || stored_token_exists(settings, stores);
 
     if let Some(token) = &settings.env.api_token {
-        reject_jwt_as_api_token(token)?;
+        check_env_api_token(token)?;
         if settings.env.jwt.is_some() {
             shadowed.push(Source::EnvJwt);
         }
@@ -187,8 +187,28 @@ fn stored_token_exists(settings: &Settings, stores: &Stores) -> bool {
     check_stored_url(settings).is_ok() && stored_token_present(settings, stores)
 }
 
-/// Rejects a JWT in `SD_API_TOKEN`, which would be sent where an API token belongs, and names the right variable.
-fn reject_jwt_as_api_token(token: &Secret) -> anyhow::Result<()> {
+/// Finds what makes `token` unusable as an API token, which travels in an HTTP
+/// header: whitespace inside it, or a character other than printable ASCII.
+/// The result describes the character, never the token.
+pub fn api_token_defect(token: &Secret) -> Option<String> {
+    let bad = token.expose().chars().find(|c| !c.is_ascii_graphic())?;
+    Some(if bad.is_whitespace() {
+        "it contains whitespace; pass exactly one token".to_string()
+    } else if bad.is_control() {
+        format!("it contains the control character U+{:04X}", bad as u32)
+    } else {
+        format!("it contains U+{:04X}, which is not printable ASCII", bad as u32)
+    })
+}
+
+/// Rejects an `SD_API_TOKEN` that cannot be sent as an API token: one with a
+/// character a header cannot carry, or a JWT, for which it names the right variable.
+fn check_env_api_token(token: &Secret) -> anyhow::Result<()> {
+    if let Some(defect) = api_token_defect(token) {
+        return Err(CliError::not_authenticated(format!("`SD_API_TOKEN` is not a valid API token: {defect}"))
+            .with_hint("set `SD_API_TOKEN` to the 43-character value made by `sdtoken create`, with nothing around it")
+            .into());
+    }
     if Jwt::decode(token.clone()).is_ok() {
         return Err(CliError::not_authenticated("`SD_API_TOKEN` contains a JWT, not an API token")
             .with_hint(

@@ -15,6 +15,7 @@ use super::refresh::Change;
 const MAX_LISTED_TOKENS: usize = 5;
 
 pub fn run(args: DeleteArgs, settings: &Settings) -> anyhow::Result<i32> {
+    super::check_token_args(&args.tokens, args.by_name.by_name)?;
     let owner = super::owner(args.pipeline);
     let (session, stores, _shadowed) = super::session(settings)?;
     let targets = targets(&session, owner, &args)?;

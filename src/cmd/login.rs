@@ -72,11 +72,8 @@ fn read_token(args: &LoginArgs, settings: &Settings) -> anyhow::Result<Secret> {
         ));
         // An empty answer (Enter, or Ctrl-D for end of input) ends the login below
         // instead of asking again, so the prompt can always be left.
-        let text = dialoguer::Password::new()
-            .with_prompt("API token")
-            .allow_empty_password(true)
-            .interact()
-            .map_err(super::prompt_error)?;
+        let password = dialoguer::Password::new().with_prompt("API token").allow_empty_password(true);
+        let text = crate::interrupt::guard(|| password.interact()).map_err(super::prompt_error)?;
         Secret::new(text)
     } else {
         let why =
@@ -93,10 +90,11 @@ fn read_token(args: &LoginArgs, settings: &Settings) -> anyhow::Result<Secret> {
     Ok(token)
 }
 
-/// API tokens are one line without spaces; a JWT belongs in `SD_TOKEN` instead.
+/// API tokens are printable ASCII without spaces; a JWT belongs in `SD_TOKEN` instead.
 fn check_token_shape(token: &Secret) -> Result<(), CliError> {
-    if token.expose().chars().any(char::is_whitespace) {
-        return Err(CliError::usage("the API token contains whitespace; pass exactly one token"));
+    if let Some(defect) = auth::api_token_defect(token) {
+        return Err(CliError::usage(format!("invalid API token: {defect}"))
+            .with_hint("paste the token exactly as the Screwdriver UI or `sdtoken create` showed it"));
     }
     if Jwt::decode(token.clone()).is_ok() {
         return Err(CliError::usage("that is a JWT, not an API token")

@@ -13,6 +13,7 @@ use crate::settings::Settings;
 use crate::store::Key;
 
 pub fn run(args: RefreshArgs, settings: &Settings) -> anyhow::Result<i32> {
+    super::parse_token_arg(&args.token, args.by_name.by_name)?;
     let owner = super::owner(args.owner.pipeline);
     let acting = acting_settings(settings, owner, args.save);
     if args.save {

@@ -17,6 +17,7 @@ pub fn run(args: UpdateArgs, settings: &Settings) -> anyhow::Result<i32> {
     if let Some(description) = &args.description {
         super::validate_description(description)?;
     }
+    super::parse_token_arg(&args.token, args.by_name.by_name)?;
     let owner = super::owner(args.owner.pipeline);
 
     let (session, _stores, _shadowed) = super::session(settings)?;
