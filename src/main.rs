@@ -22,6 +22,7 @@ mod shell;
 mod store;
 
 fn main() {
+    api::drop_empty_trust_store_variables();
     let cli = cli::parse();
     logging::init(cli.global.verbose, cli.global.quiet);
     output::set_quiet(cli.global.quiet);

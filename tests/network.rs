@@ -76,7 +76,12 @@ struct TlsServer {
 
 impl TlsServer {
     fn start() -> TlsServer {
-        let (ca_pem, chain, key) = throwaway_ca_and_leaf();
+        TlsServer::for_names(&["localhost"], true)
+    }
+
+    /// Starts a server whose certificate names `dns_names` and, when `loopback_ip`, 127.0.0.1.
+    fn for_names(dns_names: &[&str], loopback_ip: bool) -> TlsServer {
+        let (ca_pem, chain, key) = throwaway_ca_and_leaf(dns_names, loopback_ip);
         let dir = tempfile::tempdir().unwrap();
         let ca_file = dir.path().join("private-ca.pem");
         std::fs::write(&ca_file, ca_pem).unwrap();
@@ -112,8 +117,10 @@ impl TlsServer {
 }
 
 /// Makes a CA certificate (PEM) and a leaf certificate chain and key signed by it.
-fn throwaway_ca_and_leaf()
--> (String, Vec<rustls::pki_types::CertificateDer<'static>>, rustls::pki_types::PrivateKeyDer<'static>) {
+fn throwaway_ca_and_leaf(
+    dns_names: &[&str],
+    loopback_ip: bool,
+) -> (String, Vec<rustls::pki_types::CertificateDer<'static>>, rustls::pki_types::PrivateKeyDer<'static>) {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType};
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -124,9 +131,12 @@ fn throwaway_ca_and_leaf()
     let issuer = Issuer::from_params(&ca_params, &ca_key);
 
     let leaf_key = KeyPair::generate().unwrap();
-    let mut leaf_params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    leaf_params.subject_alt_names.push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
-    leaf_params.distinguished_name.push(DnType::CommonName, "localhost");
+    let names: Vec<String> = dns_names.iter().map(|n| n.to_string()).collect();
+    let mut leaf_params = CertificateParams::new(names).unwrap();
+    if loopback_ip {
+        leaf_params.subject_alt_names.push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+    }
+    leaf_params.distinguished_name.push(DnType::CommonName, dns_names[0]);
     let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
 
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
@@ -402,7 +412,8 @@ fn unusable_proxy_exits_2() {
         let run = sandbox.run(&["list"], "");
         run.expect_code(2);
         assert!(run.stdout.is_empty());
-        assert!(run.stderr.contains("https_proxy is set to"), "{}", run.stderr);
+        assert!(run.stderr.contains("https_proxy"), "{}", run.stderr);
+        assert!(run.stderr.contains("is not a usable proxy"), "{}", run.stderr);
         assert!(run.stderr.contains("unset it"), "{}", run.stderr);
         assert_eq!(server.connections(), 0, "{value}");
     }
@@ -418,5 +429,82 @@ fn missing_ssl_cert_file_exits_2() {
     run.expect_code(2);
     assert!(run.stderr.contains("SSL_CERT_FILE"), "{}", run.stderr);
     assert!(run.stderr.contains("gone.pem"), "{}", run.stderr);
+    assert_eq!(server.connections(), 0);
+}
+
+#[test]
+fn certificate_for_other_host_exits_8() {
+    let server = TlsServer::for_names(&["api.other.test"], false);
+    let run = sandbox_for(&server.url()).run(&["--ca-cert", server.ca_file.to_str().unwrap(), "list"], "");
+    run.expect_code(8);
+    assert!(run.stderr.contains("not valid for name"), "{}", run.stderr);
+    assert!(run.stderr.contains("issued for another host name"), "{}", run.stderr);
+    assert_eq!(server.connections(), 1, "a certificate failure is not retried");
+}
+
+#[test]
+fn proxy_value_with_whitespace_is_trimmed() {
+    for value in ["{url} ", " {url}", "{url}\n"] {
+        let server = TlsServer::start();
+        let proxy = ForwardProxy::start();
+        let mut sandbox = sandbox_for(&server.url());
+        sandbox.set("HTTPS_PROXY", &value.replace("{url}", &proxy.url()));
+        let run = sandbox.run(&["--ca-cert", server.ca_file.to_str().unwrap(), "list"], "");
+        run.success();
+        assert_eq!(proxy.seen().len(), 1, "{value:?} was not used");
+    }
+}
+
+#[test]
+fn refusing_http_proxy_is_named() {
+    let api = plain_api();
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut sandbox = sandbox_for(&api.base_url());
+    sandbox.set("http_proxy", &format!("127.0.0.1:{closed}"));
+    let run = sandbox.run(&["list"], "");
+    run.expect_code(8);
+    assert!(
+        run.stderr.contains(&format!("through the proxy from http_proxy (http://127.0.0.1:{closed})")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("check the proxy settings"), "{}", run.stderr);
+}
+
+#[test]
+fn proxy_wanting_credentials_exits_8() {
+    let api = plain_api();
+    let proxy = MockServer::start();
+    proxy.mock(|_, then| {
+        then.status(407).header("proxy-authenticate", "Basic realm=\"corp\"").body("<html>auth</html>");
+    });
+    let mut sandbox = sandbox_for(&api.base_url());
+    sandbox.set("HTTP_PROXY", &format!("http://alice:wrong-71c2@127.0.0.1:{}", proxy.port()));
+    let run = sandbox.run(&["list"], "");
+    run.expect_code(8);
+    assert!(run.stderr.contains("407"), "{}", run.stderr);
+    assert!(run.stderr.contains("percent-encoding"), "{}", run.stderr);
+    assert!(!run.stderr.contains("wrong-71c2"), "{}", run.stderr);
+}
+
+#[test]
+fn empty_trust_store_variables_count_as_unset() {
+    let api = plain_api();
+    let mut sandbox = sandbox_for(&api.base_url());
+    sandbox.set("SSL_CERT_FILE", "").set("SSL_CERT_DIR", "");
+    sandbox.run(&["list"], "").success();
+}
+
+#[test]
+fn ssl_cert_file_without_certificates_exits_2() {
+    let server = TlsServer::start();
+    let mut sandbox = sandbox_for(&server.url());
+    let junk = sandbox.path("junk.pem");
+    std::fs::write(&junk, "not a certificate\n").unwrap();
+    sandbox.set("SSL_CERT_FILE", junk.to_str().unwrap());
+    let run = sandbox.run(&["list"], "");
+    run.expect_code(2);
+    assert!(run.stderr.contains("junk.pem"), "{}", run.stderr);
+    assert!(run.stderr.contains("no PEM certificate"), "{}", run.stderr);
     assert_eq!(server.connections(), 0);
 }

@@ -30,6 +30,8 @@ pub enum NetworkFailure {
     Refused,
     /// The TLS handshake failed, most often on a certificate the client does not trust.
     Tls,
+    /// The server's certificate does not name the host of the API URL.
+    TlsName,
     /// No response within `--timeout`.
     Timeout,
     /// The proxy refused or failed the tunnel to the server.
@@ -70,6 +72,10 @@ impl ApiError {
             ApiError::Status { status, .. } => match status {
                 401 if self.is_pipeline_permission() => ExitCode::Forbidden,
                 401 => ExitCode::NotAuthenticated,
+                // A proxy's answer, not the server's.
+                407 => ExitCode::Network,
+                // A web page that is not the API: the URL or a proxy is wrong, not the token.
+                404 if self.message().contains("HTML page") => ExitCode::Server,
                 403 => ExitCode::Forbidden,
                 404 => ExitCode::NotFound,
                 409 => ExitCode::Conflict,
@@ -123,7 +129,7 @@ impl ApiError {
                 }
                 409 if message.contains("being deleted") => "the pipeline is being deleted; nothing can be changed",
                 407 => {
-                    "the proxy wants credentials: put them in the proxy URL (`HTTPS_PROXY=http://USER:PASSWORD@HOST:PORT`)"
+                    "the proxy requires valid credentials: put them in the proxy URL (http://USER:PASSWORD@HOST:PORT, percent-encoding `@`, `:` and `/` in them) in `HTTPS_PROXY` or `HTTP_PROXY`"
                 }
                 429 => "the server is rate limiting; wait a few minutes and retry",
                 500..=599 => "the server failed; retry later or ask its operators",
@@ -145,8 +151,11 @@ fn network_hint(failure: NetworkFailure) -> &'static str {
         NetworkFailure::Tls => {
             "if the server's certificate comes from a private certificate authority, pass that authority's certificate with `--ca-cert FILE` or `SSL_CERT_FILE=FILE`; check also the API URL (https or http, and the port) and the system clock"
         }
+        NetworkFailure::TlsName => {
+            "the server's certificate is issued for another host name: use the host name it names in the API URL (`--api-url`, `SD_API_URL`)"
+        }
         NetworkFailure::Timeout => {
-            "the server did not respond in time: check your network and proxy settings (`HTTPS_PROXY`, `NO_PROXY`), or raise the limit per request with `--timeout SECS`"
+            "the server did not respond in time: check your network and the proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`), or raise the limit per attempt with `--timeout SECS`"
         }
         NetworkFailure::Proxy => {
             "check the proxy settings (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`); set `NO_PROXY` to reach the API URL directly"

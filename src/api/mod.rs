@@ -57,11 +57,18 @@ impl Reply {
     }
 }
 
+/// The HTTP client, and the proxy it sends requests through.
+struct Transport {
+    client: HttpClient,
+    /// The proxy variable and masked URL, for messages.
+    proxy: Option<String>,
+}
+
 /// The API client for one base URL.
 pub struct Client {
     /// Built on the first request: loading the system's trust store costs a few
     /// milliseconds that commands served from the JWT cache do not need to pay.
-    http: std::cell::OnceCell<Result<HttpClient, ApiError>>,
+    http: std::cell::OnceCell<Result<Transport, ApiError>>,
     timeout: Duration,
     certificates: Vec<reqwest::Certificate>,
     base: ApiUrl,
@@ -90,29 +97,35 @@ impl Client {
         })
     }
 
-    fn http(&self) -> Result<&HttpClient, ApiError> {
+    fn http(&self) -> Result<&Transport, ApiError> {
         let built = self.http.get_or_init(|| {
-            netenv::check(self.base.scheme())?;
+            let proxy = netenv::check(&self.base)?;
+            // The proxy variables are read here, not by the HTTP client: it would
+            // ignore a value with surrounding whitespace and connect directly.
             let mut builder = HttpClient::builder()
                 .timeout(self.timeout)
-                .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+                .connect_timeout(self.timeout)
                 .user_agent(concat!("sdtoken/", env!("CARGO_PKG_VERSION")))
-                .redirect(reqwest::redirect::Policy::none());
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy();
             if !self.certificates.is_empty() {
                 builder = builder.tls_certs_merge(self.certificates.clone());
             }
-            if netenv::no_proxy_lists_wildcard() {
-                builder = builder.no_proxy();
+            let shown = proxy.as_ref().map(|p| p.shown.clone());
+            if let Some(setting) = proxy {
+                tracing::debug!("requests go through the proxy from {}", setting.shown);
+                builder = builder.proxy(setting.proxy);
             }
             #[cfg(test)]
             if let Some(customize) = self.customize {
                 builder = customize(builder);
             }
-            builder.build().map_err(|e| ApiError::Setup {
+            let client = builder.build().map_err(|e| ApiError::Setup {
                 message: format!("failed to set up the HTTP client: {}", error_chain(&e)),
                 hint: "check the trust store (`SSL_CERT_FILE`, `SSL_CERT_DIR`, `--ca-cert`) and the proxy variables"
                     .to_string(),
-            })
+            })?;
+            Ok(Transport { client, proxy: shown })
         });
         built.as_ref().map_err(Clone::clone)
     }
@@ -142,10 +155,11 @@ impl Client {
         let mut attempt = 1;
         loop {
             log_request(&method, path, bearer.is_some());
-            let request = self.build(http, method.clone(), &url, bearer, body);
+            let request = self.build(&http.client, method.clone(), &url, bearer, body);
             let started = Instant::now();
             let outcome = request.send();
-            let wait = match self.interpret(outcome, &method, &url, &shown_path, started, bearer) {
+            let wait = match self.interpret(outcome, http.proxy.as_deref(), &method, &url, &shown_path, started, bearer)
+            {
                 Ok(reply) => return Ok(reply),
                 Err((err, _)) if attempt > 1 && method == Method::DELETE && err.status() == Some(404) => {
                     // The earlier attempt may have deleted it before its reply was lost.
@@ -189,9 +203,11 @@ impl Client {
 
     /// Turns a send outcome into a reply, or an error plus how long to wait before a retry
     /// (`None` when a retry would not help).
+    #[allow(clippy::too_many_arguments)]
     fn interpret(
         &self,
         outcome: reqwest::Result<Response>,
+        proxy: Option<&str>,
         method: &Method,
         url: &str,
         path: &str,
@@ -201,10 +217,12 @@ impl Client {
         let response = match outcome {
             Ok(response) => response,
             Err(err) => {
-                let (detail, failure) = describe_transport_error(&err);
+                let (detail, failure) = describe_transport_error(&err, proxy, self.timeout);
                 tracing::info!("{method} {path} failed after {} ms: {detail}", started.elapsed().as_millis());
-                // A certificate the client does not trust stays untrusted on the next attempt.
-                let wait = (failure != NetworkFailure::Tls).then(|| backoff(1));
+                // A certificate or a proxy's refusal of credentials stays the same on the next attempt.
+                let lasting = matches!(failure, NetworkFailure::Tls | NetworkFailure::TlsName)
+                    || (failure == NetworkFailure::Proxy && detail.contains("authorization required"));
+                let wait = (!lasting).then(|| backoff(1));
                 let err = ApiError::Network { method: method.to_string(), url: url.to_string(), detail, failure };
                 return Err((err, wait));
             }
@@ -215,7 +233,7 @@ impl Client {
         log_headers(response.headers(), bearer);
         let headers = response.headers().clone();
         let body = response.bytes().map(|b| b.to_vec()).map_err(|e| {
-            let (detail, failure) = describe_transport_error(&e);
+            let (detail, failure) = describe_transport_error(&e, proxy, self.timeout);
             (ApiError::Network { method: method.to_string(), url: url.to_string(), detail, failure }, Some(backoff(1)))
         })?;
         if (200..300).contains(&status) {
@@ -237,6 +255,19 @@ impl Client {
             .and_then(|v| time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok());
         if let Some(server) = server {
             self.clock_offset.set(Some(server.unix_timestamp() - crate::jwt::now_epoch()));
+        }
+    }
+}
+
+/// Removes `SSL_CERT_FILE` and `SSL_CERT_DIR` from the environment when they are
+/// empty. The TLS library would read an empty value as a path and trust nothing,
+/// where users mean "unset", as with the other variables. Call it first thing in
+/// `main`, while the process has one thread.
+pub fn drop_empty_trust_store_variables() {
+    for name in ["SSL_CERT_FILE", "SSL_CERT_DIR"] {
+        if std::env::var_os(name).is_some_and(|value| value.is_empty()) {
+            // SAFETY: no other thread exists yet, so nothing reads the environment meanwhile.
+            unsafe { std::env::remove_var(name) };
         }
     }
 }
@@ -364,8 +395,9 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-/// Says what stopped a request that got no response, and what kind of failure it was.
-fn describe_transport_error(err: &reqwest::Error) -> (String, NetworkFailure) {
+/// Says what stopped a request that got no response, and what kind of failure
+/// it was. With a proxy in effect, a failed connection is the proxy's.
+fn describe_transport_error(err: &reqwest::Error, proxy: Option<&str>, timeout: Duration) -> (String, NetworkFailure) {
     use std::error::Error as _;
     let mut chain = Vec::new();
     let mut cause: Option<&dyn std::error::Error> = err.source();
@@ -373,22 +405,32 @@ fn describe_transport_error(err: &reqwest::Error) -> (String, NetworkFailure) {
         chain.push(c.to_string());
         cause = c.source();
     }
-    let failure = classify(err.is_timeout(), err.is_connect(), &chain);
-    let what = match failure {
-        NetworkFailure::Timeout => "timed out",
-        NetworkFailure::Dns => "could not resolve the host name",
-        NetworkFailure::Tls => "the TLS handshake failed",
-        NetworkFailure::Refused => "could not connect",
-        NetworkFailure::Proxy => "the connection through the proxy failed",
-        NetworkFailure::Other if err.is_connect() => "could not connect",
-        NetworkFailure::Other => "the request failed",
+    let mut failure = classify(err.is_timeout(), err.is_connect(), &chain);
+    let through_proxy = matches!(failure, NetworkFailure::Refused | NetworkFailure::Dns)
+        || (failure == NetworkFailure::Other && err.is_connect());
+    if proxy.is_some() && through_proxy {
+        failure = NetworkFailure::Proxy;
+    }
+    let what = match (failure, proxy) {
+        (NetworkFailure::Timeout, None) => format!("timed out after {} s", timeout.as_secs()),
+        (NetworkFailure::Timeout, Some(proxy)) => {
+            format!("timed out after {} s, through the proxy from {proxy}", timeout.as_secs())
+        }
+        (NetworkFailure::Dns, _) => "could not resolve the host name".to_string(),
+        (NetworkFailure::Tls | NetworkFailure::TlsName, _) => "the TLS handshake failed".to_string(),
+        (NetworkFailure::Refused, _) => "could not connect".to_string(),
+        (NetworkFailure::Proxy, Some(proxy)) => format!("the connection through the proxy from {proxy} failed"),
+        (NetworkFailure::Proxy, None) => "the connection through the proxy failed".to_string(),
+        (NetworkFailure::Other, _) if err.is_connect() => "could not connect".to_string(),
+        (NetworkFailure::Other, _) => "the request failed".to_string(),
     };
     // The innermost cause carries the useful text (refused, certificate, lookup);
-    // reqwest's own message would repeat the URL.
+    // reqwest's own message would repeat the URL. A timeout says it all itself.
     let detail = match chain.last() {
-        Some(last) if last.contains(what) => last.clone(),
+        _ if failure == NetworkFailure::Timeout => what,
+        Some(last) if last.contains(&what) => last.clone(),
         Some(last) => format!("{what}: {last}"),
-        None => what.to_string(),
+        None => what,
     };
     (detail, failure)
 }
@@ -400,6 +442,8 @@ fn classify(timeout: bool, connect: bool, chain: &[String]) -> NetworkFailure {
         NetworkFailure::Timeout
     } else if any(&["dns error", "failed to lookup address", "Name or service not known"]) {
         NetworkFailure::Dns
+    } else if any(&["not valid for name", "NotValidForName"]) {
+        NetworkFailure::TlsName
     } else if any(&["certificate", "tls handshake", "TLS handshake", "rustls", "CorruptMessage", "InvalidContentType"])
     {
         NetworkFailure::Tls
@@ -552,6 +596,7 @@ mod tests {
         assert_eq!(err.exit_code(), crate::error::ExitCode::Network);
         let shown = err.to_string();
         assert!(shown.contains("could not resolve the host name"), "{shown}");
+        assert!(!shown.contains("proxy"), "{shown}");
         assert!(shown.contains("no such host in this test"), "{shown}");
         assert!(shown.contains("(after 3 attempts)"), "{shown}");
         assert!(err.hint().unwrap().contains("host name in the API URL"));
@@ -567,6 +612,12 @@ mod tests {
             (vec!["client error (Connect)", "invalid peer certificate: UnknownIssuer"], NetworkFailure::Tls),
             (vec!["client error (Connect)", "dns error", "failed"], NetworkFailure::Dns),
             (vec!["client error (Connect)", "unsuccessful tunnel"], NetworkFailure::Proxy),
+            (
+                vec![
+                    "invalid peer certificate: certificate not valid for name \"127.0.0.1\"; certificate is only valid for DnsName(\"x\")",
+                ],
+                NetworkFailure::TlsName,
+            ),
             (vec!["connection reset by peer"], NetworkFailure::Other),
         ];
         for (chain, expected) in cases {
