@@ -26,7 +26,7 @@ end
 
 complete -c sdtoken -n "__fish_sdtoken_needs_command" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_needs_command" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_needs_command" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_needs_command" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_needs_command" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_needs_command" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_needs_command" -l json -d 'Print one JSON document on stdout instead of text'
@@ -52,7 +52,7 @@ complete -c sdtoken -n "__fish_sdtoken_needs_command" -f -a "help" -d 'Show help
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -l store -d 'Where to keep the token: keyring (OS secret store), keyutils (volatile) or file (plaintext)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -l with-token -d 'Read the token from stdin instead of prompting'
@@ -63,7 +63,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -s q -l quiet -d 
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -l json -d 'Print one JSON document on stdout instead of text'
@@ -73,7 +73,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -s q -l quiet -d
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -l verify -d 'Check the JWT\'s RS256 signature against the server\'s key (GET /v4/auth/key)'
@@ -84,7 +84,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -s q -l quiet -d
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exchange" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exchange" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand exchange" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand exchange" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exchange" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exchange" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exchange" -l no-cache -d 'Exchange even when a cached JWT is still valid; the new JWT replaces it'
@@ -103,7 +103,7 @@ json\t''"
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -l var -d 'Export the JWT under this variable name instead of SD_TOKEN' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -l replace-build-token -d 'Inside a build, replace the build\'s SD_TOKEN with the JWT of another credential'
@@ -115,7 +115,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand env" -s h -l help -d 'Pr
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -l var -d 'Export the JWT under this variable name instead of SD_TOKEN' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -l replace-build-token -d 'Inside a build, replace the build\'s SD_TOKEN with the JWT of another credential'
@@ -127,7 +127,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand exec" -s h -l help -d 'P
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -l pipeline -d 'Work on this pipeline\'s tokens instead of your user tokens' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand list" -l json -d 'Print one JSON document on stdout instead of text'
@@ -139,7 +139,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -s d -l descript
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -l pipeline -d 'Work on this pipeline\'s tokens instead of your user tokens' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand create" -l save -d 'Store the new value as the API token of the context'
@@ -153,7 +153,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -s d -l descript
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -l pipeline -d 'Work on this pipeline\'s tokens instead of your user tokens' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -l by-name -d 'Treat TOKEN as a name even when it is all digits'
@@ -165,7 +165,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand update" -s h -l help -d 
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -l pipeline -d 'Work on this pipeline\'s tokens instead of your user tokens' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -l save -d 'Store the new value as the API token of the context'
@@ -179,7 +179,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand refresh" -s h -l help -d
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -l pipeline -d 'Work on this pipeline\'s tokens instead of your user tokens' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -l all -d 'Delete every token of the pipeline given with --pipeline'
@@ -192,7 +192,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -s q -l quiet -d
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -l json -d 'Print one JSON document on stdout instead of text'
@@ -205,7 +205,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and not __fish_seen_subcommand_from list use remove" -f -a "remove" -d 'Remove a context, its stored API token and its cached JWT'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from list" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from list" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from list" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from list" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from list" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from list" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document on stdout instead of text'
@@ -215,7 +215,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from use" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from use" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from use" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from use" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from use" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from use" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from use" -l json -d 'Print one JSON document on stdout instead of text'
@@ -225,7 +225,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from use" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from remove" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from remove" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from remove" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from remove" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from remove" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from remove" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from remove" -l json -d 'Print one JSON document on stdout instead of text'
@@ -235,7 +235,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand context; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -l json -d 'Print one JSON document on stdout instead of text'
@@ -245,7 +245,7 @@ complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -s q -l qui
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand help" -l context -d 'Context (Screwdriver instance) to use [default: the current context, else `default`]' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand help" -l api-url -d 'Screwdriver API URL, such as `https://api.screwdriver.cd` [default: the context\'s URL]' -r
-complete -c sdtoken -n "__fish_sdtoken_using_subcommand help" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API' -r -F
+complete -c sdtoken -n "__fish_sdtoken_using_subcommand help" -l ca-cert -d 'Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context' -r -F
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand help" -l timeout -d 'Time limit per HTTP request, in seconds' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand help" -l min-ttl -d 'Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)' -r
 complete -c sdtoken -n "__fish_sdtoken_using_subcommand help" -l json -d 'Print one JSON document on stdout instead of text'

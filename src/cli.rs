@@ -71,8 +71,8 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
-    /// Extra CA certificates (PEM) to trust for the API
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Extra CA certificates (PEM) to trust for the API; `login` remembers them for the context
+    #[arg(long, global = true, env = "SDTOKEN_CA_CERT", value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
 
     /// Time limit per HTTP request, in seconds

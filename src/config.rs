@@ -40,20 +40,29 @@ pub struct ContextConfig {
     pub api_url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<StoreKind>,
+    /// The PEM file of extra CA certificates for this API, as given to `login --ca-cert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<PathBuf>,
     #[serde(flatten)]
     pub unknown: toml::Table,
 }
 
 impl Config {
     /// Records `name`'s API URL and token store, adding the context if it is new.
-    pub fn record_context(&mut self, name: &str, api_url: &str, store: StoreKind) {
+    /// A `ca_cert` replaces the one recorded; `None` keeps it.
+    pub fn record_context(&mut self, name: &str, api_url: &str, store: StoreKind, ca_cert: Option<&Path>) {
         let entry = self.contexts.entry(name.to_string()).or_insert_with(|| ContextConfig {
             api_url: String::new(),
             store: None,
+            ca_cert: None,
             unknown: Default::default(),
         });
         entry.api_url = api_url.to_string();
         entry.store = Some(store);
+        if let Some(ca_cert) = ca_cert {
+            // A relative path would change meaning with the working directory.
+            entry.ca_cert = Some(std::path::absolute(ca_cert).unwrap_or_else(|_| ca_cert.to_path_buf()));
+        }
     }
 }
 

@@ -128,12 +128,18 @@ pub struct Jwt {
 /// Why a string is not a usable JWT. The message never contains the token.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
+    #[error("it starts with `Bearer `, which belongs to the Authorization header and not to the JWT")]
+    BearerPrefix,
     #[error("{}", parts_message(*.0))]
     Parts(usize),
     #[error("part {0} of its 3 dot-separated parts is empty")]
     EmptyPart(usize),
+    #[error("its header is not base64url-encoded JSON")]
+    Header,
     #[error("its payload is not base64url")]
     Base64,
+    #[error("its signature is not base64url")]
+    Signature,
     #[error("its payload is not JSON")]
     NotJson,
     #[error("its payload is not a JSON object")]
@@ -165,12 +171,23 @@ impl Jwt {
 /// Decodes the payload of a JWT. Error messages describe what is wrong
 /// without quoting any of the text, because the text is a credential.
 fn decode_claims(token: &str) -> Result<Claims, DecodeError> {
+    if token.get(..7).is_some_and(|start| start.eq_ignore_ascii_case("bearer ")) {
+        return Err(DecodeError::BearerPrefix);
+    }
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
         return Err(DecodeError::Parts(parts.len()));
     }
     if let Some(empty) = parts.iter().position(|p| p.is_empty()) {
         return Err(DecodeError::EmptyPart(empty + 1));
+    }
+    let header = URL_SAFE_NO_PAD.decode(parts[0].trim_end_matches('=')).map_err(|_| DecodeError::Header)?;
+    if !matches!(serde_json::from_slice(&header), Ok(Value::Object(_))) {
+        return Err(DecodeError::Header);
+    }
+    let base64url = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if !parts[2].trim_end_matches('=').chars().all(base64url) {
+        return Err(DecodeError::Signature);
     }
     let payload = URL_SAFE_NO_PAD.decode(parts[1].trim_end_matches('=')).map_err(|_| DecodeError::Base64)?;
     let value: Value = serde_json::from_slice(&payload).map_err(|_| DecodeError::NotJson)?;
@@ -228,7 +245,9 @@ pub fn verify(jwt: &Jwt, pem: &str) -> Result<(), String> {
             "the signature does not match the server's key".to_string()
         }
         jsonwebtoken::errors::ErrorKind::ExpiredSignature => "the JWT has expired".to_string(),
-        other => format!("the JWT failed verification: {other:?}"),
+        jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => "its algorithm is not RS256".to_string(),
+        jsonwebtoken::errors::ErrorKind::ImmatureSignature => "it is not valid yet (`nbf`)".to_string(),
+        _ => "it is malformed (its header, claims or signature cannot be read)".to_string(),
     })
 }
 
@@ -282,10 +301,26 @@ mod tests {
     fn decode_rejects_non_jwt_without_echoing_it() {
         let err = Jwt::decode(Secret::new("not-a-jwt-canary")).unwrap_err();
         assert!(!err.to_string().contains("canary"));
-        let err = Jwt::decode(Secret::new("a.bm90IGpzb24.c")).unwrap_err();
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256"}"#);
+        let err = Jwt::decode(Secret::new(format!("{header}.bm90IGpzb24.c"))).unwrap_err();
         assert!(matches!(err, DecodeError::NotJson));
         let no_exp = fake(&json!({"username": "a"}));
         assert!(matches!(Jwt::decode(no_exp).unwrap_err(), DecodeError::MissingExp));
+    }
+
+    #[test]
+    fn decode_rejects_bearer_prefix_header_and_signature() {
+        let good = fake(&json!({"username": "a", "exp": 1}));
+        let bearer = Secret::new(format!("Bearer {}", good.expose()));
+        assert!(matches!(Jwt::decode(bearer).unwrap_err(), DecodeError::BearerPrefix));
+        let rest = good.expose().split_once('.').unwrap().1.to_string();
+        let bad_header = Secret::new(format!("x!x.{rest}"));
+        assert!(matches!(Jwt::decode(bad_header).unwrap_err(), DecodeError::Header));
+        let not_json_header = Secret::new(format!("{}.{rest}", URL_SAFE_NO_PAD.encode("alg")));
+        assert!(matches!(Jwt::decode(not_json_header).unwrap_err(), DecodeError::Header));
+        let (head, _) = good.expose().rsplit_once('.').unwrap();
+        let bad_signature = Secret::new(format!("{head}.si g"));
+        assert!(matches!(Jwt::decode(bad_signature).unwrap_err(), DecodeError::Signature));
     }
 
     #[test]

@@ -91,6 +91,7 @@ impl Settings {
         let (context, context_origin) = resolve_context(global, &config)?;
         let context_config = config.contexts.get(&context).map(|c| (context.as_str(), c));
         let (api_url, url_source) = resolve_api_url(global, &config_file, context_config)?;
+        let ca_cert = global.ca_cert.clone().or_else(|| context_config.and_then(|(_, c)| c.ca_cert.clone()));
         let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         let interactive = terminal && !global.no_input;
         let env = EnvCredentials::read();
@@ -106,7 +107,7 @@ impl Settings {
             json: global.json,
             interactive,
             no_input: global.no_input,
-            ca_cert: global.ca_cert.clone(),
+            ca_cert,
             timeout: Duration::from_secs(global.timeout),
             min_ttl: global.min_ttl,
             store_budget: if terminal { STORE_BUDGET_INTERACTIVE } else { STORE_BUDGET_BATCH },
@@ -214,6 +215,14 @@ fn resolve_api_url(
     config_file: &ConfigFile,
     context: Option<(&str, &ContextConfig)>,
 ) -> anyhow::Result<(ApiUrl, UrlSource)> {
+    let empty = global.api_url.as_deref().is_some_and(|u| u.trim().is_empty());
+    // An empty `SD_API_URL` counts as unset, as CI systems often define variables
+    // empty. An empty `--api-url` is a mistake: falling back would pick another server.
+    if empty && std::env::var("SD_API_URL").map_or(true, |v| !v.trim().is_empty()) {
+        return Err(CliError::usage("--api-url is empty")
+            .with_hint("give the API URL, such as `--api-url https://api.screwdriver.cd`, or leave the option out")
+            .into());
+    }
     if let Some(text) = global.api_url.as_deref().filter(|u| !u.trim().is_empty()) {
         return Ok((parse_explicit_url(text)?, UrlSource::Explicit));
     }

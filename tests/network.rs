@@ -65,7 +65,8 @@ fn read_head(reader: &mut impl BufRead) -> Option<(String, Vec<String>, usize)> 
 // --- a private certificate authority and an HTTPS server it signed ---
 
 /// An HTTPS server on 127.0.0.1 whose certificate (for `localhost` and
-/// 127.0.0.1) a throwaway CA signed. It returns `LIST` for every request.
+/// 127.0.0.1) a throwaway CA signed. It returns a JWT for the exchange and
+/// `LIST` for every other request.
 struct TlsServer {
     port: u16,
     ca_file: PathBuf,
@@ -153,10 +154,12 @@ fn serve_tls(stream: TcpStream, config: Arc<rustls::ServerConfig>, seen: &Mutex<
     if reader.read_exact(&mut body).is_err() {
         return;
     }
+    let body =
+        if line.contains("/v4/auth/token") { format!(r#"{{"token":"{}"}}"#, user_jwt()) } else { LIST.to_string() };
     seen.lock().unwrap().push(line);
     let reply = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{LIST}",
-        LIST.len()
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
     );
     let _ = tls.write_all(reply.as_bytes());
     tls.conn.send_close_notify();
@@ -507,4 +510,26 @@ fn ssl_cert_file_without_certificates_exits_2() {
     assert!(run.stderr.contains("junk.pem"), "{}", run.stderr);
     assert!(run.stderr.contains("no PEM certificate"), "{}", run.stderr);
     assert_eq!(server.connections(), 0);
+}
+
+#[test]
+fn login_remembers_ca_cert_for_the_context() {
+    let server = TlsServer::start();
+    let sandbox = Sandbox::new();
+    let ca = server.ca_file.to_str().unwrap();
+    let login = ["login", "--with-token", "--api-url", &server.url(), "--ca-cert", ca];
+    sandbox.run(&login, "api-token-for-ca-test").success();
+    let run = sandbox.run(&["list"], "");
+    run.success();
+    assert_eq!(run.stdout, LIST_ROW);
+    let config = std::fs::read_to_string(sandbox.path("config/sdtoken/config.toml")).unwrap();
+    assert!(config.contains(&format!("ca-cert = \"{ca}\"")), "{config}");
+}
+
+#[test]
+fn sdtoken_ca_cert_variable_trusts_a_private_authority() {
+    let server = TlsServer::start();
+    let mut sandbox = sandbox_for(&server.url());
+    sandbox.set("SDTOKEN_CA_CERT", server.ca_file.to_str().unwrap());
+    sandbox.run(&["list"], "").success();
 }

@@ -40,6 +40,7 @@ Settings:
                       specific one is unset. Lower-case names work too.
   NO_PROXY            Hosts reached directly: names (with their subdomains), IP
                       addresses, CIDR ranges, or * for every host.
+  SDTOKEN_CA_CERT     A PEM file of extra CA certificates, like --ca-cert.
   SSL_CERT_FILE, SSL_CERT_DIR
                       A trust store to use in place of the system's; --ca-cert adds
                       certificates to it instead.

@@ -76,9 +76,7 @@ fn read_token(args: &LoginArgs, settings: &Settings) -> anyhow::Result<Secret> {
         let text = crate::interrupt::guard(|| password.interact()).map_err(super::prompt_error)?;
         Secret::new(text)
     } else {
-        let why =
-            if settings.no_input { "`--no-input` forbids the prompt" } else { "there is no terminal to prompt on" };
-        return Err(CliError::usage(format!("the API token is needed, and {why}"))
+        return Err(CliError::usage(format!("the API token is needed, and {}", super::no_prompt_reason(settings)))
             .with_hint("pass the token on stdin: `printf %s \"$TOKEN\" | sdtoken login --with-token`")
             .into());
     };
@@ -117,7 +115,7 @@ fn explain_rejection(err: crate::api::ApiError, settings: &Settings) -> anyhow::
 /// Records the context's URL and store; makes it current when no context is.
 fn remember_context(settings: &Settings, kind: StoreKind) -> anyhow::Result<bool> {
     settings.config_file.update(|config| {
-        config.record_context(&settings.context, settings.api_url.as_str(), kind);
+        config.record_context(&settings.context, settings.api_url.as_str(), kind, settings.ca_cert.as_deref());
         let became_current = config.current_context.is_none();
         if became_current {
             config.current_context = Some(settings.context.clone());

@@ -226,14 +226,25 @@ impl TokenRef {
     }
 }
 
+/// Says why a command cannot prompt: prompts need stdin and stderr on a terminal.
+pub fn no_prompt_reason(settings: &Settings) -> &'static str {
+    use std::io::IsTerminal;
+    if settings.no_input {
+        "`--no-input` forbids prompts"
+    } else if !std::io::stdin().is_terminal() {
+        "stdin is not a terminal to prompt on"
+    } else {
+        "stderr is not a terminal, so a prompt on it would not be seen"
+    }
+}
+
 /// Asks for confirmation on a terminal; without one, `--yes` is required (exit 2).
 pub fn confirm(settings: &Settings, question: &str, yes: bool) -> anyhow::Result<()> {
     if yes {
         return Ok(());
     }
     if !settings.interactive {
-        let why = if settings.no_input { "`--no-input` forbids prompts" } else { "there is no terminal to ask on" };
-        return Err(CliError::usage(format!("confirmation needed, and {why}"))
+        return Err(CliError::usage(format!("confirmation needed, and {}", no_prompt_reason(settings)))
             .with_hint("pass `--yes` to confirm; nothing was changed")
             .into());
     }

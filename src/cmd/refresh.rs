@@ -269,7 +269,7 @@ pub fn save(
         JwtCache::new(stores.cache_candidates(), auth::fingerprint(previous_url, &previous)).remove();
     }
     settings.config_file.update(|config| {
-        config.record_context(&settings.context, url.as_str(), kind);
+        config.record_context(&settings.context, url.as_str(), kind, None);
         if config.current_context.is_none() && owner == Owner::User {
             config.current_context = Some(settings.context.clone());
         }
