@@ -76,7 +76,7 @@ pub struct GlobalArgs {
     pub ca_cert: Option<PathBuf>,
 
     /// Time limit per HTTP request, in seconds
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 30, value_parser = parse_timeout, allow_negative_numbers = true)]
     pub timeout: u64,
 
     /// Renew a cached JWT this long before it expires (seconds, or 90s, 5m, 1h)
@@ -468,14 +468,26 @@ pub fn parse() -> Cli {
     cli
 }
 
+/// The largest id the API accepts: its ids are JavaScript numbers, exact up to 2^53 - 1.
+const MAX_ID: u64 = (1 << 53) - 1;
+
 /// Parses a positive integer id.
 pub fn parse_id(text: &str) -> Result<u64, String> {
     match text.parse::<u64>() {
+        Ok(id) if id > MAX_ID => Err(format!("`{text}` is not a valid id: it is larger than the maximum, {MAX_ID}")),
         Ok(id) if id > 0 => Ok(id),
         Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => {
-            Err(format!("`{text}` is not a valid id: it is larger than the maximum, {}", u64::MAX))
+            Err(format!("`{text}` is not a valid id: it is larger than the maximum, {MAX_ID}"))
         }
         _ => Err(format!("`{text}` is not a valid id: ids are positive integers")),
+    }
+}
+
+/// Parses `--timeout`: whole seconds from 1 to 3600.
+fn parse_timeout(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(secs) if (1..=3600).contains(&secs) => Ok(secs),
+        _ => Err(format!("`{text}` is not a valid timeout: give whole seconds from 1 to 3600")),
     }
 }
 

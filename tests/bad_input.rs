@@ -197,6 +197,21 @@ fn bad_ids_exit_2() {
 }
 
 #[test]
+fn bad_timeouts_exit_2() {
+    let trap = Trap::new();
+    let mut sandbox = trapped_sandbox(&trap);
+    sandbox.set("SD_TOKEN", &user_jwt());
+    for value in ["0", "1.5", "-1", "3601", "abc"] {
+        let run = sandbox.run(&["--timeout", value, "--api-url", &trap.url(), "list"], "");
+        run.expect_code(2);
+        assert!(run.stdout.is_empty());
+        let message = format!("`{value}` is not a valid timeout: give whole seconds from 1 to 3600");
+        assert!(run.stderr.contains(&message), "{value}: {}", run.stderr);
+    }
+    assert_eq!(trap.connections(), 0);
+}
+
+#[test]
 fn bad_api_urls_exit_2() {
     let trap = Trap::new();
     let hostport = trap.url().trim_start_matches("http://").to_string();
@@ -229,6 +244,13 @@ fn bad_api_urls_exit_2() {
                 vec![
                     format!("`http://{hostport}/#x` in `{origin}`: it must not have a fragment"),
                     format!("as in `http://{hostport}/`"),
+                ],
+            ),
+            (
+                format!("http://{hostport}/ v4"),
+                vec![
+                    format!("`http://{hostport}/ v4` in `{origin}`: it contains whitespace"),
+                    "hint: remove the whitespace from the URL".to_string(),
                 ],
             ),
             (
@@ -305,6 +327,11 @@ fn malformed_sd_token_exits_4_without_echo() {
         (payload(&format!("{{\"username\":\"{canary}\",\"scope\":[\"user\"]}}")), "it has no `exp` claim"),
         (payload(&format!("{{\"exp\":\"{canary}\"}}")), "its `exp` claim is not a number"),
         (payload("{\"exp\":-9223372036854775808,\"c\":\"c4n4ry\"}"), "its `exp` claim is not a number"),
+        (format!("Bearer {}", payload(&format!("{{\"exp\":1,\"c\":\"{canary}\"}}"))), "it starts with `Bearer `"),
+        (
+            format!("x!x.{}", payload(&format!("{{\"exp\":1,\"c\":\"{canary}\"}}")).split_once('.').unwrap().1),
+            "its header is not base64url-encoded JSON",
+        ),
     ];
     let url = Trap::new().url();
     let mut cases = Vec::new();

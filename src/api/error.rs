@@ -131,7 +131,7 @@ impl ApiError {
                 407 => {
                     "the proxy requires valid credentials: put them in the proxy URL (http://USER:PASSWORD@HOST:PORT, percent-encoding `@`, `:` and `/` in them) in `HTTPS_PROXY` or `HTTP_PROXY`"
                 }
-                429 => "the server is rate limiting; wait a few minutes and retry",
+                429 => "the server is rate limiting requests; wait, then retry",
                 500..=599 => "the server failed; retry later or ask its operators",
                 _ => return None,
             },

@@ -32,6 +32,9 @@ impl ApiUrl {
         let origin = origin.map(|o| format!(" in `{o}`")).unwrap_or_default();
         let invalid = |reason: &str| CliError::usage(format!("invalid API URL `{shown}`{origin}: {reason}"));
         let fix = "use a URL such as `https://api.screwdriver.cd`";
+        if trimmed.chars().any(char::is_whitespace) {
+            return Err(invalid("it contains whitespace").with_hint("remove the whitespace from the URL"));
+        }
         if !trimmed.contains("://") {
             return Err(invalid("it has no scheme").with_hint(format!("write the scheme too: `https://{shown}`")));
         }

@@ -62,7 +62,8 @@ Exit codes
   7    conflict: a token with that name exists, or the pipeline is being deleted
   8    network or TLS failure, timeout
   9    server failure: 5xx, 429 after retries, or a response that is not the expected JSON
-  130  interrupted
+  130  interrupted: Ctrl-C at a prompt; other signals at a prompt give 128+N
+       (129 SIGHUP, 131 SIGQUIT, 143 SIGTERM), with the terminal restored
   exec: the command's own exit code; 128+N when signal N ended it, 127 when it is
         not found, 126 when it cannot be run
 ";
