@@ -49,7 +49,7 @@ pub struct ContextConfig {
 
 impl Config {
     /// Records `name`'s API URL and token store, adding the context if it is new.
-    /// A `ca_cert` replaces the one recorded; `None` keeps it.
+    /// A given `ca_cert` replaces the recorded one, and `None` keeps it.
     pub fn record_context(&mut self, name: &str, api_url: &str, store: StoreKind, ca_cert: Option<&Path>) {
         let entry = self.contexts.entry(name.to_string()).or_insert_with(|| ContextConfig {
             api_url: String::new(),

@@ -284,6 +284,7 @@ fn forward(client: TcpStream, seen: &Mutex<Vec<String>>) {
     let port = authority.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()).unwrap_or(80);
     let mut body = vec![0; length];
     reader.read_exact(&mut body).unwrap();
+
     let mut upstream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let mut head = format!("{method} {path} HTTP/1.1\r\n");
     for header in headers.iter().filter(|h| {
@@ -296,6 +297,7 @@ fn forward(client: TcpStream, seen: &Mutex<Vec<String>>) {
     head.push_str("connection: close\r\n\r\n");
     upstream.write_all(head.as_bytes()).unwrap();
     upstream.write_all(&body).unwrap();
+
     let mut reply = Vec::new();
     let _ = upstream.read_to_end(&mut reply);
     let _ = client.write_all(&reply);

@@ -72,7 +72,7 @@ impl ApiError {
             ApiError::Status { status, .. } => match status {
                 401 if self.is_pipeline_permission() => ExitCode::Forbidden,
                 401 => ExitCode::NotAuthenticated,
-                // A proxy's answer, not the server's.
+                // The proxy's response, not the server's.
                 407 => ExitCode::Network,
                 // A web page that is not the API: the URL or a proxy is wrong, not the token.
                 404 if self.message().contains("HTML page") => ExitCode::Server,

@@ -425,7 +425,7 @@ fn describe_transport_error(err: &reqwest::Error, proxy: Option<&str>, timeout: 
         (NetworkFailure::Other, _) => "the request failed".to_string(),
     };
     // The innermost cause carries the useful text (refused, certificate, lookup);
-    // reqwest's own message would repeat the URL. A timeout says it all itself.
+    // reqwest's own message would repeat the URL. A timeout needs no cause.
     let detail = match chain.last() {
         _ if failure == NetworkFailure::Timeout => what,
         Some(last) if last.contains(&what) => last.clone(),

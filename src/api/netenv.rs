@@ -74,7 +74,7 @@ fn unusable_proxy(name: &str, url: Option<&reqwest::Url>, problem: &str) -> ApiE
     }
 }
 
-/// The URL with its password replaced by `****`.
+/// Returns the URL with its password replaced by `****`.
 fn masked(url: &reqwest::Url) -> String {
     let mut shown = url.clone();
     if shown.password().is_some() {
