@@ -3,7 +3,7 @@
 //! One trait, `SecretStore`, with three backends: the OS keyring (Secret
 //! Service on Linux, Keychain on macOS, Credential Manager on Windows), the
 //! Linux kernel keyring (keyutils, volatile) and a plaintext file (mode 0600).
-//! Every keyring call runs under a time limit, so a hung or locked keyring
+//! Every OS keyring call runs under a time limit, so a hung or locked keyring
 //! fails with exit 3 instead of blocking.
 
 mod file;
