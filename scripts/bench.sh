@@ -12,14 +12,15 @@
 # profile-variants/ and take about 25 minutes the first time; later runs reuse
 # them until the sources change.
 #
-# Builds the release binary plus two helpers in a temporary directory (a
-# do-nothing Rust program, the floor, and a launcher that starts N commands at
-# once), starts the API (tests/sdapi) in its own state dir (/tmp/sdtoken-bench,
-# ports 18082 and 55434) with tests/sdapi/count-proxy.py in front of it on port
-# 18083, logs in with each store, and measures with hyperfine (medians), GNU
-# time (peak memory) and the proxy's request log. The whole run happens in a
-# new session keyring, and the Secret Service part in a private gnome-keyring
-# (scripts/with-secret-service.sh). Everything started here is stopped on exit.
+# The script builds the release binary and two helpers in a temporary directory:
+# the floor, a Rust program that does nothing, and a launcher that starts N
+# commands at once. It starts the API (tests/sdapi) in its own state dir
+# (/tmp/sdtoken-bench, ports 18082 and 55434), with tests/sdapi/count-proxy.py in
+# front of it on port 18083, and logs in with each store. hyperfine gives the
+# times (medians), GNU time the peak memory, and the proxy's log the requests.
+# The whole run happens in a new session keyring, and the Secret Service part in
+# a private gnome-keyring (scripts/with-secret-service.sh). Everything started
+# here is stopped on exit.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -172,9 +173,9 @@ curl_line='curl -s -H "Authorization: Bearer $SD_API_TOKEN" $SD_API_URL/v4/auth/
 )
 
 # --- 5. 50 exchanges at once with a stale cache -----------------------------------
-# The cached JWTs live in the kernel keyring. This run's own ones are those linked
-# into its session keyring (the per-user persistent keyring holds everyone's);
-# invalidating them makes the cache stale.
+# The cached JWTs live in the kernel keyring. This run's own JWTs are the ones
+# linked into its session keyring, because the per-user persistent keyring also
+# contains those of other processes. Invalidating them makes the cache stale.
 log "$BURST concurrent exchanges"
 cat > "$work_dir/stale.sh" <<'SCRIPT'
 for id in $(keyctl rlist @s); do
