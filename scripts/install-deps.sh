@@ -12,8 +12,9 @@ log() { echo "[install-deps] $*" >&2; }
 # postgresql is the API's datastore, and openssl makes its keys. nodejs and npm
 # run the API. dbus and gnome-keyring provide a private Secret Service,
 # libsecret-tools provides secret-tool, and keyutils provides keyctl.
-# zsh and fish run the output of `sdtoken env`, and hyperfine times commands.
-packages=(postgresql dbus gnome-keyring keyutils libsecret-tools zsh fish hyperfine
+# zsh and fish run the output of `sdtoken env`. hyperfine times commands, and
+# scripts/bench.sh compares sdtoken with `curl | jq`.
+packages=(postgresql dbus gnome-keyring keyutils libsecret-tools zsh fish hyperfine jq
           nodejs npm openssl curl ca-certificates python3)
 
 missing=()

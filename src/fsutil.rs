@@ -31,22 +31,29 @@ pub fn open_private(path: &Path) -> io::Result<File> {
 
 /// Takes an exclusive lock on `file`, waiting at most `limit`. A process that
 /// stopped while holding the lock would otherwise block every later one.
+///
+/// A free lock is taken at once. A held one is waited for in a blocking call on
+/// a helper thread, so the waiter wakes as soon as the holder lets go; after
+/// `limit` the waiter gives up, and the helper thread stays blocked until the
+/// lock is free or the process exits. The helper locks a duplicate of `file`'s
+/// descriptor, so a lock it takes late belongs to `file`.
 pub fn lock_within(file: &File, limit: std::time::Duration) -> io::Result<()> {
-    let deadline = std::time::Instant::now() + limit;
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(()),
-            Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            Err(fs::TryLockError::WouldBlock) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("another sdtoken process has held the lock for {} s", limit.as_secs()),
-                ));
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(e),
-        }
+    match file.try_lock() {
+        Ok(()) => return Ok(()),
+        Err(fs::TryLockError::WouldBlock) => {}
+        Err(fs::TryLockError::Error(e)) => return Err(e),
+    }
+    let duplicate = file.try_clone()?;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::Builder::new().name("lock-wait".to_string()).spawn(move || {
+        let _ = sender.send(duplicate.lock());
+    })?;
+    match receiver.recv_timeout(limit) {
+        Ok(result) => result,
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("another sdtoken process has held the lock for {} s", limit.as_secs()),
+        )),
     }
 }
 

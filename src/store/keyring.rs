@@ -37,14 +37,15 @@ impl KeyringStore {
     }
 
     /// Opens the Linux kernel keyring, joining a session keyring first if needed.
+    /// Its calls run on the calling thread (see `call`), without a time limit.
     pub fn open_keyutils(budget: Duration) -> Result<KeyringStore, StoreError> {
         let name = KEYUTILS_NAME;
-        // The session keyring belongs to the thread's credentials, which the helper
-        // threads of `bounded` inherit, so it is joined here on the calling thread.
+        // The session keyring belongs to the thread's credentials, so it is joined
+        // on the thread that makes the calls.
         #[cfg(target_os = "linux")]
         super::session_keyring::ensure()
             .map_err(|detail| StoreError::Unavailable { store: name.to_string(), detail })?;
-        let inner = bounded(name, budget, move || keyutils_store().map_err(|e| unavailable(name, e)))?;
+        let inner = keyutils_store().map_err(|e| unavailable(name, e))?;
         Ok(KeyringStore { inner, kind: StoreKind::Keyutils, name, budget, timed_out: AtomicBool::new(false) })
     }
 
@@ -53,11 +54,17 @@ impl KeyringStore {
     }
 
     /// Runs `call` under the time limit, unless an earlier call of this store timed out.
+    /// Kernel keyring calls run on the calling thread: they are system calls on
+    /// keys in kernel memory that never wait for another process, and a helper
+    /// thread would cost more than the call itself.
     fn call<T, F>(&self, call: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce() -> Result<T, StoreError> + Send + 'static,
     {
+        if self.kind == StoreKind::Keyutils {
+            return call();
+        }
         let secs = self.budget.as_secs().max(1);
         if self.timed_out.load(Ordering::Relaxed) {
             return Err(StoreError::TimedOut { store: self.name.to_string(), secs });

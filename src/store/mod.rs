@@ -3,7 +3,7 @@
 //! One trait, `SecretStore`, with three backends: the OS keyring (Secret
 //! Service on Linux, Keychain on macOS, Credential Manager on Windows), the
 //! Linux kernel keyring (keyutils, volatile) and a plaintext file (mode 0600).
-//! Every keyring call runs under a time limit, so a hung or locked keyring
+//! Every OS keyring call runs under a time limit, so a hung or locked keyring
 //! fails with exit 3 instead of blocking.
 
 mod file;
@@ -156,7 +156,9 @@ pub fn describe_kind(kind: StoreKind) -> String {
 }
 
 /// Runs `call` on a helper thread and gives up after `budget`. A call that
-/// times out keeps running on its thread until the process exits.
+/// times out keeps running on its thread until the process exits. A call that
+/// panics ends only its thread, and the store counts as unavailable; this relies
+/// on unwinding, which is why the release profile keeps `panic = "unwind"`.
 pub(crate) fn bounded<T, F>(store: &str, budget: Duration, call: F) -> Result<T, StoreError>
 where
     T: Send + 'static,
@@ -171,7 +173,13 @@ where
         .map_err(|e| StoreError::Unavailable { store: store.to_string(), detail: e.to_string() })?;
     match receiver.recv_timeout(budget) {
         Ok(result) => result,
-        Err(_) => Err(StoreError::TimedOut { store: store.to_string(), secs: budget.as_secs().max(1) }),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            Err(StoreError::TimedOut { store: store.to_string(), secs: budget.as_secs().max(1) })
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(StoreError::Unavailable {
+            store: store.to_string(),
+            detail: "the call failed with a panic in the store's library".to_string(),
+        }),
     }
 }
 
@@ -186,6 +194,12 @@ mod tests {
             Ok(())
         });
         assert!(matches!(result, Err(StoreError::TimedOut { .. })));
+    }
+
+    #[test]
+    fn bounded_reports_panicking_call_as_unavailable() {
+        let result: Result<(), _> = bounded("test store", Duration::from_secs(5), || panic!("backend bug"));
+        assert!(matches!(result, Err(StoreError::Unavailable { .. })), "{result:?}");
     }
 
     #[test]
