@@ -1045,3 +1045,24 @@ fn unusable_save_store_fails_before_request() {
     expect_failure(&run, 3, &["cannot save into context `pipe2`", "nothing was changed"]);
     assert_eq!(proxy.requests_since(before), Vec::<String>::new(), "requests were made");
 }
+
+#[test]
+fn pipeline_token_changes_keep_the_cached_user_jwt() {
+    let sandbox = Sandbox::new();
+    let proxy = CountProxy::start(&sandbox);
+    logged_in(&sandbox, &proxy.url, "pipeline-change");
+    sandbox.run(&["exchange"], "").success();
+    let pipeline = sdapi().pipeline_id.to_string();
+    let name = unique_name("pipeline-change");
+    let created = sandbox.run(&["create", &name, "--pipeline", &pipeline, "--json"], "");
+    created.success();
+    let id = serde_json::from_str::<Value>(&created.stdout).unwrap()["id"].to_string();
+
+    let before = proxy.requests().len();
+    sandbox.run(&["refresh", &id, "--pipeline", &pipeline, "--yes"], "").success();
+    sandbox.run(&["delete", &id, "--pipeline", &pipeline, "--yes"], "").success();
+    sandbox.run(&["exchange"], "").success();
+    let requests = proxy.requests_since(before);
+    let path = format!("/v4/pipelines/{pipeline}/tokens/{id}");
+    assert_eq!(requests, [format!("PUT {path}/refresh 200"), format!("DELETE {path} 204")]);
+}

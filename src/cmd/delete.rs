@@ -29,8 +29,9 @@ pub fn run(args: DeleteArgs, settings: &Settings) -> anyhow::Result<i32> {
     super::confirm(settings, &question(&targets, owner, args.all), args.yes)?;
 
     let (deleted, failed) = delete_each(&session, owner, targets);
-    if !deleted.is_empty() {
-        // The credential in play may have been among them; a failed delete changed nothing.
+    // The credential in use may have been among deleted user tokens. It cannot be a
+    // pipeline token, because only a user token can manage tokens.
+    if !deleted.is_empty() && owner == Owner::User {
         super::refresh::forget_cached_jwts(settings, &stores);
         super::refresh::warn_if_credential_stopped_working(settings, &session, owner, Change::Deleted);
     }

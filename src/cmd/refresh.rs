@@ -30,7 +30,11 @@ pub fn run(args: RefreshArgs, settings: &Settings) -> anyhow::Result<i32> {
     )?;
     let refreshed =
         tokens::refresh(&session, owner, target.id).map_err(|e| explain_missing_id(e, &args.token, &target, owner))?;
-    forget_cached_jwts(&acting, &stores);
+    // Only a user token can manage tokens, so a pipeline token's refresh leaves the
+    // credential in use working, unless `--save` replaces a context's token.
+    if owner == Owner::User || args.save {
+        forget_cached_jwts(&acting, &stores);
+    }
 
     crate::output::notice(&format!(
         "Refreshed token {} (`{}`) in {}. The old value no longer exchanges; JWTs already made from it stay valid until they expire.",
