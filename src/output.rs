@@ -41,9 +41,11 @@ pub fn stderr(text: &str) {
     let _ = io::stderr().lock().write_all(text.as_bytes());
 }
 
-/// A warning on stderr: `sdtoken: warning: …`.
+/// A warning on stderr: `sdtoken: warning: …`; silenced by `-q`, which prints only data and errors.
 pub fn warn(text: &str) {
-    stderr(&format!("sdtoken: warning: {text}\n"));
+    if !QUIET.load(Ordering::Relaxed) {
+        stderr(&format!("sdtoken: warning: {text}\n"));
+    }
 }
 
 /// A notice on stderr, such as "Created token 17"; silenced by `-q`.

@@ -538,6 +538,10 @@ fn unknown_config_keys_survive_context_use_and_login() {
     assert!(written.contains("[contexts.c]"), "{written}");
     assert!(written.contains("colour = \"auto\""), "{written}");
     assert!(written.contains("team = \"ci\""), "{written}");
+
+    let quiet = sandbox.run(&["-q", "context", "use", "a"], "");
+    quiet.success();
+    assert_eq!(quiet.stderr, "", "-q prints only data and errors");
 }
 
 // --- JWT cache ----------------------------------------------------------------
