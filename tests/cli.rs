@@ -746,6 +746,21 @@ fn refresh_prompt_answer_no_changes_nothing() {
 }
 
 #[test]
+fn refresh_prompt_escape_changes_nothing() {
+    let sandbox = Sandbox::new();
+    let (id, value) = sdapi().create_user_token(&sdapi().user_jwt, &unique_name("cli-esc"));
+    let vars = [("SD_TOKEN", sdapi().user_jwt.as_str()), ("SD_API_URL", sdapi().url.as_str())];
+
+    let mut session = pty(&sandbox, &vars, &["refresh", &id.to_string()]);
+    expect_text(&mut session, "[y/N]");
+    session.send("\x1b").unwrap();
+    let (output, code) = finish(session);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("cancelled; nothing was changed"), "{output}");
+    assert!(exchanges(&value), "the token was refreshed despite Escape");
+}
+
+#[test]
 fn refresh_prompt_answer_yes_refreshes() {
     let sandbox = Sandbox::new();
     let (id, value) = sdapi().create_user_token(&sdapi().user_jwt, &unique_name("cli-yes"));

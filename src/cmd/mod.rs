@@ -249,8 +249,9 @@ pub fn confirm(settings: &Settings, question: &str, yes: bool) -> anyhow::Result
             .into());
     }
     let confirm = dialoguer::Confirm::new().with_prompt(question).default(false);
-    let answer = crate::interrupt::guard(|| confirm.interact()).map_err(prompt_error)?;
-    if !answer {
+    // Escape and `q` leave the prompt as a no would.
+    let answer = crate::interrupt::guard(|| confirm.interact_opt()).map_err(prompt_error)?;
+    if answer != Some(true) {
         return Err(CliError::new(ExitCode::Failure, "cancelled; nothing was changed").into());
     }
     Ok(())
