@@ -80,6 +80,17 @@ fn keyutils_has(account: &str) -> bool {
     Command::new("sh").args(["-c", script, &description]).status().unwrap().success()
 }
 
+/// Returns the expiry column of /proc/keys for the sdtoken entry of `account`:
+/// `perm` for a key without a timeout, else the time left (such as `1h59m`).
+fn kernel_key_expiry(account: &str) -> Option<String> {
+    // Reading the key makes it possessed, which /proc/keys needs to list it.
+    keyutils_has(account);
+    let description = format!(" keyring:{account}@sdtoken:");
+    let keys = std::fs::read_to_string("/proc/keys").unwrap();
+    let line = keys.lines().find(|line| line.contains(&description))?;
+    line.split_whitespace().nth(3).map(str::to_string)
+}
+
 /// True when the user-session keyring itself (not a keyring linked to it) contains the entry.
 fn user_session_keyring_has(account: &str) -> bool {
     let description = format!("keyring:{account}@sdtoken");
@@ -320,6 +331,9 @@ fn keyutils_login_exchange_logout_across_processes() {
     sandbox.run(&login_args(&context, "keyutils"), &token).success();
     assert!(keyutils_has(&account));
     assert!(keyutils_has(&jwt_entry));
+    assert_eq!(kernel_key_expiry(&account).as_deref(), Some("perm"), "the API token must not expire");
+    let expiry = kernel_key_expiry(&jwt_entry).expect("the cached JWT is in /proc/keys");
+    assert_ne!(expiry, "perm", "the cached JWT has no timeout");
 
     let exchange = sandbox.run(&["exchange", "--context", &context, "-vv"], "");
     exchange.success();

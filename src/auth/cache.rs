@@ -73,7 +73,8 @@ impl JwtCache {
     /// Stores `jwt` in the first store that accepts it.
     pub fn put(&self, jwt: &Jwt) {
         for store in &self.candidates {
-            match store.set(&self.key, &jwt.token) {
+            let lifetime = std::time::Duration::from_secs(jwt.claims.seconds_left().max(1) as u64);
+            match store.set_expiring(&self.key, &jwt.token, lifetime) {
                 Ok(()) => {
                     tracing::debug!("JWT cached in the {}", store.describe());
                     return;

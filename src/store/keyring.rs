@@ -111,6 +111,14 @@ impl SecretStore for KeyringStore {
         })
     }
 
+    fn set_expiring(&self, key: &Key, value: &Secret, lifetime: Duration) -> Result<(), StoreError> {
+        self.set(key, value)?;
+        if self.kind == StoreKind::Keyutils {
+            expire_kernel_key(key, lifetime);
+        }
+        Ok(())
+    }
+
     fn delete(&self, key: &Key) -> Result<bool, StoreError> {
         let (inner, name, key) = (self.inner.clone(), self.name, key.clone());
         self.call(move || {
@@ -123,6 +131,26 @@ impl SecretStore for KeyringStore {
         })
     }
 }
+
+/// Sets the kernel key of `key` to expire after `lifetime`, so a cached JWT does
+/// not outlive its use in kernel memory or count against the user's key quota.
+/// A failure only leaves the key without a timeout.
+#[cfg(target_os = "linux")]
+fn expire_kernel_key(key: &Key, lifetime: Duration) {
+    use linux_keyutils::{KeyRing, KeyRingIdentifier};
+    // The store names keys `keyring:ACCOUNT@SERVICE` and links them into the session keyring.
+    let description = format!("keyring:{}@{SERVICE}", key.account);
+    let secs = usize::try_from(lifetime.as_secs()).unwrap_or(usize::MAX).max(1);
+    let result = KeyRing::from_special_id(KeyRingIdentifier::Session, false)
+        .and_then(|session| session.search(&description))
+        .and_then(|found| found.set_timeout(secs));
+    if let Err(e) = result {
+        tracing::info!("JWT cache: could not set the kernel key's timeout: {e:?}");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn expire_kernel_key(_key: &Key, _lifetime: Duration) {}
 
 /// Keyring errors name the platform failure; none of them carries the secret.
 fn unavailable(store: &str, err: KeyringError) -> StoreError {

@@ -133,6 +133,12 @@ pub trait SecretStore: Send + Sync {
     fn describe(&self) -> String;
     fn get(&self, key: &Key) -> Result<Option<Secret>, StoreError>;
     fn set(&self, key: &Key, value: &Secret) -> Result<(), StoreError>;
+    /// Stores a value that is useless after `lifetime`, such as a JWT. Stores that
+    /// can expire entries (the kernel keyring) drop it then; others keep it.
+    fn set_expiring(&self, key: &Key, value: &Secret, lifetime: Duration) -> Result<(), StoreError> {
+        let _ = lifetime;
+        self.set(key, value)
+    }
     /// Deletes the entry; returns whether it existed.
     fn delete(&self, key: &Key) -> Result<bool, StoreError>;
 }
