@@ -86,11 +86,28 @@ pub struct Settings {
 
 impl Settings {
     pub fn resolve(global: &GlobalArgs) -> anyhow::Result<Settings> {
+        Settings::resolve_with(global, false)
+    }
+
+    /// Resolves the settings of the `context` commands, which edit the config and send
+    /// no request. An invalid API URL only draws a warning there, so that a context
+    /// with a broken `api-url` can still be listed, left or removed.
+    pub fn resolve_for_contexts(global: &GlobalArgs) -> anyhow::Result<Settings> {
+        Settings::resolve_with(global, true)
+    }
+
+    fn resolve_with(global: &GlobalArgs, lenient_url: bool) -> anyhow::Result<Settings> {
         let config_file = ConfigFile::locate()?;
         let config = config_file.load()?;
         let (context, context_origin) = resolve_context(global, &config)?;
         let context_config = config.contexts.get(&context).map(|c| (context.as_str(), c));
-        let (api_url, url_source) = resolve_api_url(global, &config_file, context_config)?;
+        let (api_url, url_source) = match resolve_api_url(global, &config_file, context_config) {
+            Err(err) if lenient_url => {
+                crate::output::warn(&format!("{err:#}"));
+                (ApiUrl::parse(DEFAULT_API_URL)?, UrlSource::Default)
+            }
+            resolved => resolved?,
+        };
         let ca_cert = global.ca_cert.clone().or_else(|| context_config.and_then(|(_, c)| c.ca_cert.clone()));
         let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         let interactive = terminal && !global.no_input;

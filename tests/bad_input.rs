@@ -488,7 +488,7 @@ fn bad_context_api_url_names_file() {
     let config = b"current-context = \"a\"\n[contexts.a]\napi-url = \"sd.example.com\"\nstore = \"file\"\n";
     write_config(&sandbox, config);
     let path = config_path(&sandbox);
-    for args in [&["status"][..], &["exchange"], &["list"], &["context", "list"]] {
+    for args in [&["status"][..], &["exchange"], &["list"]] {
         let run = sandbox.run(args, "");
         run.expect_code(1);
         assert_eq!(run.stdout, "", "{args:?}");
@@ -506,6 +506,16 @@ fn bad_context_api_url_names_file() {
         );
         assert_eq!(std::fs::read(&path).unwrap(), config, "{args:?}: the config changed");
     }
+
+    // The context commands only warn, so the broken context can be listed and removed.
+    let listed = sandbox.run(&["context", "list"], "");
+    listed.success();
+    assert!(listed.stdout.contains("sd.example.com"), "{}", listed.stdout);
+    assert!(listed.stderr.contains("sdtoken: warning: the config file"), "{}", listed.stderr);
+    assert!(listed.stderr.contains("has an invalid `api-url`"), "{}", listed.stderr);
+    sandbox.run(&["context", "remove", "a"], "").success();
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(!written.contains("[contexts.a]"), "{written}");
     assert_eq!(trap.connections(), 0);
 }
 

@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Completions(args) => completions::run(args),
         Command::Help(args) => help::run(args),
+        Command::Context(args) => context::run(args, &Settings::resolve_for_contexts(&cli.global)?),
         command => {
             let settings = Settings::resolve(&cli.global)?;
             dispatch(command, &settings)
