@@ -12,9 +12,10 @@ log() { echo "[install-deps] $*" >&2; }
 # postgresql is the API's datastore, and openssl makes its keys. nodejs and npm
 # run the API. dbus and gnome-keyring provide a private Secret Service,
 # libsecret-tools provides secret-tool, and keyutils provides keyctl.
-# zsh and fish run the output of `sdtoken env`. hyperfine times commands, and
-# scripts/bench.sh compares sdtoken with `curl | jq`.
-packages=(postgresql dbus gnome-keyring keyutils libsecret-tools zsh fish hyperfine jq
+# zsh and fish run the output of `sdtoken env`. hyperfine times commands,
+# scripts/bench.sh compares sdtoken with `curl | jq`, and time (GNU time,
+# /usr/bin/time) gives it the peak memory of a command.
+packages=(postgresql dbus gnome-keyring keyutils libsecret-tools zsh fish hyperfine jq time
           nodejs npm openssl curl ca-certificates python3)
 
 missing=()
