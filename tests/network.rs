@@ -233,7 +233,8 @@ fn unreadable_ca_cert_exits_2() {
 /// A forwarding proxy on 127.0.0.1: absolute-form requests (`GET http://…`) are
 /// passed to the origin, `CONNECT` opens a tunnel. Whatever host a request
 /// names, the proxy connects to 127.0.0.1 at the named port, so no test traffic
-/// leaves the machine. It records each request line it received.
+/// leaves the machine. It records each request line it received, followed by
+/// any `Proxy-Authorization` value in brackets.
 struct ForwardProxy {
     port: u16,
     seen: Arc<Mutex<Vec<String>>>,
@@ -267,7 +268,12 @@ impl ForwardProxy {
 fn forward(client: TcpStream, seen: &Mutex<Vec<String>>) {
     let mut reader = BufReader::new(client.try_clone().unwrap());
     let Some((line, headers, length)) = read_head(&mut reader) else { return };
-    seen.lock().unwrap().push(line.clone());
+    let credentials = headers.iter().find(|h| h.to_ascii_lowercase().starts_with("proxy-authorization:"));
+    let entry = match credentials {
+        Some(header) => format!("{line} [{}]", header.split_once(':').map_or("", |(_, v)| v.trim())),
+        None => line.clone(),
+    };
+    seen.lock().unwrap().push(entry);
     let mut parts = line.split(' ');
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let mut client = client;
@@ -534,4 +540,22 @@ fn sdtoken_ca_cert_variable_trusts_a_private_authority() {
     let mut sandbox = sandbox_for(&server.url());
     sandbox.set("SDTOKEN_CA_CERT", server.ca_file.to_str().unwrap());
     sandbox.run(&["list"], "").success();
+}
+
+#[test]
+fn proxy_credentials_are_sent_to_the_proxy() {
+    let encoded = base64::engine::general_purpose::STANDARD.encode("alice:p@ss");
+    for (variable, secure) in [("HTTP_PROXY", false), ("HTTPS_PROXY", true)] {
+        let server = TlsServer::start();
+        let api = plain_api();
+        let proxy = ForwardProxy::start();
+        let url = if secure { server.url() } else { api.base_url() };
+        let mut sandbox = sandbox_for(&url);
+        sandbox.set(variable, &proxy.url().replace("http://", "http://alice:p%40ss@"));
+        let run = sandbox.run(&["--ca-cert", server.ca_file.to_str().unwrap(), "list"], "");
+        run.success();
+        let seen = proxy.seen();
+        assert_eq!(seen.len(), 1, "{variable}: {seen:?}");
+        assert!(seen[0].ends_with(&format!("[Basic {encoded}]")), "{variable}: {seen:?}");
+    }
 }
