@@ -119,8 +119,45 @@ impl ConfigFile {
         let mut config = self.load()?;
         let result = change(&mut config)?;
         let text = toml::to_string_pretty(&config).context("failed to serialize the config")?;
+        let previous = std::fs::read_to_string(&self.path).unwrap_or_default();
+        let text = keep_layout(&previous, &text).unwrap_or(text);
         crate::fsutil::write_atomic(&self.path, text.as_bytes())?;
         Ok(result)
+    }
+}
+
+/// Applies the new contents `updated` to the text of the file as it was, so that
+/// comments, blank lines and key order the user wrote survive a rewrite. Returns
+/// `None` when either text does not parse, and `updated` is then written as it is.
+fn keep_layout(previous: &str, updated: &str) -> Option<String> {
+    let mut document: toml_edit::DocumentMut = previous.parse().ok()?;
+    let updated: toml_edit::DocumentMut = updated.parse().ok()?;
+    merge_table(document.as_table_mut(), updated.as_table());
+    Some(document.to_string())
+}
+
+/// Makes `old` hold the keys and values of `new`, keeping the decoration (comments,
+/// spacing) of every key and value that stays.
+fn merge_table(old: &mut toml_edit::Table, new: &toml_edit::Table) {
+    use toml_edit::Item;
+    let stale: Vec<String> = old.iter().map(|(key, _)| key.to_string()).filter(|key| !new.contains_key(key)).collect();
+    for key in stale {
+        old.remove(&key);
+    }
+    for (key, item) in new.iter() {
+        match (old.get_mut(key), item) {
+            (Some(Item::Table(old_table)), Item::Table(new_table)) => merge_table(old_table, new_table),
+            (Some(Item::Value(old_value)), Item::Value(new_value)) => {
+                if old_value.to_string().trim() != new_value.to_string().trim() {
+                    let decor = old_value.decor().clone();
+                    *old_value = new_value.clone();
+                    *old_value.decor_mut() = decor;
+                }
+            }
+            _ => {
+                old.insert(key, item.clone());
+            }
+        }
     }
 }
 
@@ -159,6 +196,48 @@ pub fn validate_context_name(name: &str) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const COMMENTED: &str = "# sdtoken contexts, edited by hand\ncurrent-context = \"a\" # the usual one\n\n\
+        # production\n[contexts.a]\napi-url = \"https://a.example\"\nstore = \"file\"\n\n\
+        # staging, going away\n[contexts.b]\napi-url = \"https://b.example\"\nstore = \"keyring\"\n";
+
+    fn rewrite(change: impl FnOnce(&mut Config)) -> String {
+        let mut config: Config = toml::from_str(COMMENTED).unwrap();
+        change(&mut config);
+        let updated = toml::to_string_pretty(&config).unwrap();
+        let text = keep_layout(COMMENTED, &updated).unwrap();
+        let reread: Config = toml::from_str(&text).unwrap();
+        assert_eq!(toml::to_string_pretty(&reread).unwrap(), updated, "the rewrite changed the contents:\n{text}");
+        text
+    }
+
+    #[test]
+    fn keep_layout_keeps_comments_on_change() {
+        let text = rewrite(|config| config.current_context = Some("b".to_string()));
+        assert!(
+            text.starts_with("# sdtoken contexts, edited by hand\ncurrent-context = \"b\" # the usual one\n"),
+            "{text}"
+        );
+        assert!(text.contains("# production\n[contexts.a]"), "{text}");
+        assert!(text.contains("# staging, going away\n[contexts.b]"), "{text}");
+    }
+
+    #[test]
+    fn keep_layout_adds_and_removes_contexts() {
+        let text = rewrite(|config| {
+            config.contexts.remove("b");
+            config.record_context("c", "https://c.example", StoreKind::Keyutils, None);
+        });
+        assert!(!text.contains("staging"), "{text}");
+        assert!(!text.contains("b.example"), "{text}");
+        assert!(text.contains("# production\n[contexts.a]"), "{text}");
+        assert!(text.contains("[contexts.c]"), "{text}");
+    }
+
+    #[test]
+    fn keep_layout_gives_up_on_unparsable_text() {
+        assert_eq!(keep_layout("not = [toml", "a = 1\n"), None);
+    }
 
     #[test]
     fn config_keeps_unknown_keys() {

@@ -636,3 +636,25 @@ fn unknown_name_with_line_break_is_shown_escaped() {
     assert!(run.stderr.contains(&format!("no token named `{shown}` among your user tokens")), "{}", run.stderr);
     assert!(!run.stderr.contains(&name), "the line break was printed as it is: {}", run.stderr);
 }
+
+#[test]
+fn config_comments_survive_rewrites() {
+    let sandbox = Sandbox::new();
+    let url = &sdapi().url;
+    let config = format!(
+        "# contexts written by hand\ncurrent-context = \"a\" # the usual one\n\n# production\n[contexts.a]\napi-url = \"{url}\"\nstore = \"file\"\n\n# staging\n[contexts.b]\napi-url = \"{url}\"\nstore = \"file\"\n"
+    );
+    write_config(&sandbox, config.as_bytes());
+
+    sandbox.run(&["context", "use", "b"], "").success();
+    let written = std::fs::read_to_string(config_path(&sandbox)).unwrap();
+    let expected = config.replace("current-context = \"a\"", "current-context = \"b\"");
+    assert_eq!(written, expected);
+
+    sandbox.run(&["context", "use", "a"], "").success();
+    sandbox.run(&["context", "remove", "b"], "").success();
+    let written = std::fs::read_to_string(config_path(&sandbox)).unwrap();
+    assert!(written.starts_with("# contexts written by hand\ncurrent-context = \"a\" # the usual one\n"), "{written}");
+    assert!(written.contains("# production\n[contexts.a]"), "{written}");
+    assert!(!written.contains("[contexts.b]"), "{written}");
+}
