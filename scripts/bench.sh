@@ -337,15 +337,17 @@ rss_help="$(peak_kib "$bin" --help)"
 # --- 9. release profile settings, one at a time ------------------------------------
 # Each variant adds one setting to the previous one, starting from cargo's default
 # release profile, up to Cargo.toml's profile; then panic = "abort" on top of it,
-# and Cargo.toml's profile with opt-level = "z". The first variant leaves strip
-# unset: since Cargo 1.77, a profile without debug info then strips debuginfo
-# (`strip = "debuginfo"`), which removes the standard library's debug info.
+# and Cargo.toml's profile with opt-level = "z". Since Cargo 1.77, a profile
+# without debug info and without a strip setting strips debuginfo, which removes
+# the standard library's debug info. The first variant sets that value explicitly,
+# because an unset variable would leave Cargo.toml's `strip = true` in effect.
 profile_table="$work_dir/profiles.md"
 variant() { # LABEL OPT-LEVEL LTO CODEGEN-UNITS STRIP|default PANIC
     local label="$1" file="$work_dir/variant-$(echo "$1" | tr -c 'a-z0-9' '-').json"
     local strip_setting=() strip_label="$5"
     if [ "$5" = default ]; then
-        strip_label="unset (debuginfo)"
+        strip_label="debuginfo (cargo's default)"
+        strip_setting=(CARGO_PROFILE_RELEASE_STRIP=debuginfo)
     else
         strip_setting=(CARGO_PROFILE_RELEASE_STRIP="$5")
     fi
