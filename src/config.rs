@@ -86,23 +86,30 @@ impl ConfigFile {
 
     /// Reads the config; a missing file is an empty config.
     pub fn load(&self) -> anyhow::Result<Config> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                return Err(self.malformed("it is not UTF-8 text").into());
-            }
-            Err(e) => return Err(e).with_context(|| format!("failed to read `{}`", self.path.display())),
-        };
-        let config: Config = toml::from_str(&text).map_err(|e| {
-            let place = e.span().map(|span| line_and_column(&text, span.start)).unwrap_or_default();
+        self.parse(&self.read()?)
+    }
+
+    /// Reads the file's text; a missing file reads as empty.
+    fn read(&self) -> anyhow::Result<String> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => Ok(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(self.malformed("it is not UTF-8 text").into()),
+            Err(e) => Err(e).with_context(|| format!("failed to read `{}`", self.path.display())),
+        }
+    }
+
+    /// Parses the file's text and warns about unknown keys.
+    fn parse(&self, text: &str) -> anyhow::Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let place = e.span().map(|span| line_and_column(text, span.start)).unwrap_or_default();
             self.malformed(&format!("{place}{}", e.message().trim()))
         })?;
         warn_unknown_keys(&config, &self.path);
         Ok(config)
     }
 
-    /// The error for a config file that sdtoken cannot use; `detail` says where and why.
+    /// Builds the error for a config file that sdtoken cannot use; `detail` gives where and why.
     pub fn malformed(&self, detail: &str) -> CliError {
         CliError::new(ExitCode::Failure, format!("the config file `{}` is malformed: {detail}", self.path.display()))
             .with_hint("fix or move the file; sdtoken does not overwrite a malformed config")
@@ -116,10 +123,10 @@ impl ConfigFile {
         let lock = crate::fsutil::open_private(&dir.join(format!("{FILE_NAME}.lock")))?;
         crate::fsutil::lock_within(&lock, LOCK_LIMIT)
             .with_context(|| format!("failed to lock `{}`", self.path.display()))?;
-        let mut config = self.load()?;
+        let previous = self.read()?;
+        let mut config = self.parse(&previous)?;
         let result = change(&mut config)?;
         let text = toml::to_string_pretty(&config).context("failed to serialize the config")?;
-        let previous = std::fs::read_to_string(&self.path).unwrap_or_default();
         let text = keep_layout(&previous, &text).unwrap_or(text);
         crate::fsutil::write_atomic(&self.path, text.as_bytes())?;
         Ok(result)

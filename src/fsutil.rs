@@ -33,7 +33,7 @@ pub fn open_private(path: &Path) -> io::Result<File> {
 /// stopped while holding the lock would otherwise block every later one.
 ///
 /// A free lock is taken at once. A held one is waited for in a blocking call on
-/// a helper thread, so the waiter wakes as soon as the holder lets go; after
+/// a helper thread, so the waiter wakes as soon as the holder lets go. After
 /// `limit` the waiter gives up, and the helper thread stays blocked until the
 /// lock is free or the process exits. The helper locks a duplicate of `file`'s
 /// descriptor, so a lock it takes late belongs to `file`.

@@ -3,7 +3,7 @@
 //! would end sdtoken with both left that way. `guard` runs a prompt with
 //! handlers that restore the terminal settings saved before it, show the
 //! cursor and exit with 128+N: 130 for Ctrl-C. Nothing has been stored or sent
-//! at that point, because every prompt comes before the step it asks about.
+//! at that point, because every prompt comes before the step it confirms.
 
 /// Runs `prompt` so that SIGINT, SIGTERM, SIGQUIT or SIGHUP during it restores
 /// the terminal and exits with 128+N.

@@ -413,7 +413,7 @@ mod tests {
             })
         }
 
-        /// An object with the claim names sdtoken reads, each holding any JSON value.
+        /// Generates objects with the claim names sdtoken reads, each with any JSON value.
         fn claims_of_any_type() -> impl Strategy<Value = Value> {
             let names = ["username", "scope", "pipelineId", "jobId", "eventId", "isPR", "exp", "iat", "scmContext"];
             proptest::collection::vec((proptest::sample::select(names.to_vec()), json_value()), 0..9)

@@ -40,6 +40,9 @@ pub enum NetworkFailure {
     Other,
 }
 
+/// The message of an error reply that is a web page, such as a login page or a proxy's.
+pub(super) const HTML_REPLY: &str = "the reply is an HTML page, not the Screwdriver API's JSON";
+
 impl ApiError {
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -60,6 +63,11 @@ impl ApiError {
         self.status() == Some(401) && self.message().contains("does not have permission")
     }
 
+    /// True for an error status whose body was a web page, not the API's JSON (retries may add a note after it).
+    pub fn is_html_reply(&self) -> bool {
+        self.message().starts_with(HTML_REPLY)
+    }
+
     pub fn is_insufficient_scope(&self) -> bool {
         self.status() == Some(403) && self.message().contains("Insufficient scope")
     }
@@ -75,7 +83,7 @@ impl ApiError {
                 // The proxy's response, not the server's.
                 407 => ExitCode::Network,
                 // A web page that is not the API: the URL or a proxy is wrong, not the token.
-                404 if self.message().contains("HTML page") => ExitCode::Server,
+                404 if self.is_html_reply() => ExitCode::Server,
                 403 => ExitCode::Forbidden,
                 404 => ExitCode::NotFound,
                 409 => ExitCode::Conflict,
@@ -124,7 +132,7 @@ impl ApiError {
                 }
                 403 => "the credential's scope does not allow this; `sdtoken status` shows it",
                 404 if message.contains("Pipeline") => "check the pipeline id",
-                404 if path.contains("/v4/") && (message == "Not Found" || message.contains("HTML page")) => {
+                404 if path.contains("/v4/") && (message == "Not Found" || self.is_html_reply()) => {
                     "check that the API URL points at a Screwdriver API"
                 }
                 409 if message.contains("being deleted") => "the pipeline is being deleted; nothing can be changed",

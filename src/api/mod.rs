@@ -334,9 +334,6 @@ fn status_error(method: &Method, path: &str, status: u16, body: &[u8]) -> ApiErr
     ApiError::Status { method: method.to_string(), path: path.to_string(), status, reason, message }
 }
 
-/// The message for an error reply that is a web page.
-const HTML_REPLY: &str = "the reply is an HTML page, not the Screwdriver API's JSON";
-
 /// Says why a success body could not be read: empty, an HTML page (a login page
 /// or proxy responding in the server's place), cut short, or other JSON.
 fn describe_bad_body(body: &[u8], err: &serde_json::Error) -> String {
@@ -377,34 +374,26 @@ fn without_quoted_values(message: &str) -> String {
 fn summarize_body(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     if text.trim_start().starts_with('<') {
-        return HTML_REPLY.to_string();
+        return error::HTML_REPLY.to_string();
     }
     let line: String = text.lines().next().unwrap_or("").chars().filter(|c| !c.is_control()).take(120).collect();
     if line.is_empty() { "(empty body)".to_string() } else { line }
 }
 
+/// Returns the texts of the causes of `err`, outermost first, without `err` itself.
+fn causes(err: &dyn std::error::Error) -> Vec<String> {
+    std::iter::successors(err.source(), |cause| cause.source()).map(|cause| cause.to_string()).collect()
+}
+
 /// Joins the texts of an error and its causes with `: `.
 fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
+    std::iter::once(err.to_string()).chain(causes(err)).collect::<Vec<_>>().join(": ")
 }
 
 /// Says what stopped a request that got no response, and what kind of failure
 /// it was. With a proxy in effect, a failed connection is the proxy's.
 fn describe_transport_error(err: &reqwest::Error, proxy: Option<&str>, timeout: Duration) -> (String, NetworkFailure) {
-    use std::error::Error as _;
-    let mut chain = Vec::new();
-    let mut cause: Option<&dyn std::error::Error> = err.source();
-    while let Some(c) = cause {
-        chain.push(c.to_string());
-        cause = c.source();
-    }
+    let chain = causes(err);
     let mut failure = classify(err.is_timeout(), err.is_connect(), &chain);
     let through_proxy = matches!(failure, NetworkFailure::Refused | NetworkFailure::Dns)
         || (failure == NetworkFailure::Other && err.is_connect());
@@ -509,7 +498,7 @@ mod tests {
     #[test]
     fn status_error_summarizes_html_body() {
         let err = status_error(&Method::GET, "/v4/tokens", 502, b"<html>Bad gateway</html>\nmore");
-        assert_eq!(err.message(), HTML_REPLY);
+        assert!(err.is_html_reply());
         let err = status_error(&Method::GET, "/v4/tokens", 502, b"upstream connect error\nmore");
         assert_eq!(err.message(), "upstream connect error");
     }

@@ -74,13 +74,9 @@ fn unusable_proxy(name: &str, url: Option<&reqwest::Url>, problem: &str) -> ApiE
     }
 }
 
-/// Returns the URL with its password replaced by `****`.
+/// Returns the URL for messages: its password masked, without a trailing slash.
 fn masked(url: &reqwest::Url) -> String {
-    let mut shown = url.clone();
-    if shown.password().is_some() {
-        let _ = shown.set_password(Some("****"));
-    }
-    shown.as_str().trim_end_matches('/').to_string()
+    super::url::with_password_masked(url).as_str().trim_end_matches('/').to_string()
 }
 
 /// Checks that `SSL_CERT_FILE` names a readable file and each `SSL_CERT_DIR`

@@ -96,7 +96,7 @@ impl fmt::Display for ApiUrl {
     }
 }
 
-/// The path before the `/v4` segment, without trailing slashes: `/sd` for `https://h/sd/v4/`.
+/// Returns the path before the `/v4` segment, without trailing slashes: `/sd` for `https://h/sd/v4/`.
 fn prefix_of(url: &Url) -> &str {
     let path = url.path().trim_end_matches('/');
     path.strip_suffix("/v4").map_or(path, |p| p.trim_end_matches('/'))
@@ -123,10 +123,7 @@ fn is_loopback(host: &str) -> bool {
 /// `?api_token=` in the URLs of older Screwdriver clients.
 fn redact_userinfo(text: &str) -> String {
     let shown = match Url::parse(text) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("****"));
-            url.to_string()
-        }
+        Ok(url) if url.password().is_some() => with_password_masked(&url).to_string(),
         _ => text.to_string(),
     };
     match shown.split_once('?') {
@@ -136,6 +133,15 @@ fn redact_userinfo(text: &str) -> String {
         }
         None => shown,
     }
+}
+
+/// Returns `url` with its password, if any, replaced by `****`.
+pub(super) fn with_password_masked(url: &Url) -> Url {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("****"));
+    }
+    shown
 }
 
 #[cfg(test)]
@@ -210,8 +216,8 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
-        /// A host name of 1 to 3 labels, in any letter case. Labels start with a
-        /// letter, because a numeric host such as `0` is an IPv4 address.
+        /// Generates host names of 1 to 3 labels, in any letter case. Labels start
+        /// with a letter, because a numeric host such as `0` is an IPv4 address.
         fn domain() -> impl Strategy<Value = String> {
             proptest::collection::vec("[a-zA-Z]([a-zA-Z0-9-]{0,8}[a-zA-Z0-9])?", 1..4).prop_map(|l| l.join("."))
         }

@@ -54,9 +54,9 @@ impl KeyringStore {
     }
 
     /// Runs `call` under the time limit, unless an earlier call of this store timed out.
-    /// Kernel keyring calls run on the calling thread: they are system calls on
-    /// keys in kernel memory that never wait for another process, and a helper
-    /// thread would cost more than the call itself.
+    /// Kernel keyring calls run on the calling thread. The store only adds, searches,
+    /// reads and removes keys in kernel memory, which involves no other process, so
+    /// a helper thread would cost more than the call itself.
     fn call<T, F>(&self, call: F) -> Result<T, StoreError>
     where
         T: Send + 'static,

@@ -163,7 +163,7 @@ pub fn describe_kind(kind: StoreKind) -> String {
 
 /// Runs `call` on a helper thread and gives up after `budget`. A call that
 /// times out keeps running on its thread until the process exits. A call that
-/// panics ends only its thread, and the store counts as unavailable; this relies
+/// panics ends only its thread, and the store counts as unavailable. This relies
 /// on unwinding, which is why the release profile keeps `panic = "unwind"`.
 pub(crate) fn bounded<T, F>(store: &str, budget: Duration, call: F) -> Result<T, StoreError>
 where
