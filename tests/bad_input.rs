@@ -11,18 +11,12 @@ mod common;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{Run, Sandbox, Trap, jwt_account, sdapi, unique_name};
+use common::{Run, Sandbox, Trap, jwt_account, sdapi, unique_name, unsigned_jwt};
 use serde_json::{Value, json};
-
-/// Builds a JWT with `claims` and a fake signature. The runs that get one never send it.
-fn fake_jwt(claims: &Value) -> String {
-    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
-    format!("{header}.{}.c2lnbmF0dXJl", URL_SAFE_NO_PAD.encode(claims.to_string()))
-}
 
 /// Builds a user JWT valid for a long time, so runs that need a credential get past it.
 fn user_jwt() -> String {
-    fake_jwt(&json!({"username": "dev", "scope": ["user"], "exp": 4_000_000_000_i64}))
+    unsigned_jwt(&json!({"username": "dev", "scope": ["user"], "exp": 4_000_000_000_i64}))
 }
 
 /// One bad input: the command line, extra variables and stdin, and what sdtoken must print.
@@ -351,7 +345,7 @@ fn malformed_sd_token_exits_4_without_echo() {
 fn numeric_username_claim_is_valid() {
     let trap = Trap::new();
     let sandbox = trapped_sandbox(&trap);
-    let jwt = fake_jwt(&json!({
+    let jwt = unsigned_jwt(&json!({
         "username": 12345, "scope": ["build"], "pipelineId": 1, "jobId": 2, "eventId": 3,
         "isPR": false, "exp": 4_000_000_000_i64,
     }));

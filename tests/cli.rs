@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{Run, Sandbox, sdapi, unique_name};
+use common::{Run, Sandbox, expect_text, sdapi, unique_name};
 use serde_json::{Value, json};
 
 /// Nothing listens here; commands that fail before any request may name it.
@@ -592,14 +592,6 @@ fn pty(sandbox: &Sandbox, vars: &[(&str, &str)], args: &[&str]) -> expectrl::Ses
     let mut session = expectrl::Session::spawn(command).expect("spawn on a pty");
     session.set_expect_timeout(Some(Duration::from_secs(30)));
     session
-}
-
-/// Waits for `needle` and returns the output up to and including it.
-fn expect_text(session: &mut expectrl::Session, needle: &str) -> String {
-    let found = session.expect(needle).unwrap_or_else(|e| panic!("waiting for `{needle}`: {e}"));
-    let mut text = String::from_utf8_lossy(found.before()).into_owned();
-    text.push_str(needle);
-    text
 }
 
 /// Reads the rest of the output and returns it with the exit code.

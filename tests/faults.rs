@@ -12,9 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::Sandbox;
+use common::{Sandbox, unsigned_user_jwt};
 
 /// One scripted reply: status, extra headers and body. `None` as status means
 /// "accept the request and never answer".
@@ -92,17 +90,9 @@ fn serve(stream: TcpStream, scripted: Scripted, seen: &Mutex<Vec<String>>) {
     let _ = stream.write_all(text.as_bytes());
 }
 
-/// Builds a user JWT that expires in an hour; sdtoken does not check its signature.
-fn user_jwt() -> String {
-    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
-    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT"}"#);
-    let payload = URL_SAFE_NO_PAD.encode(format!(r#"{{"username":"tester","scope":["user"],"exp":{exp}}}"#));
-    format!("{header}.{payload}.c2ln")
-}
-
 fn sandbox_for(server: &ScriptServer) -> Sandbox {
     let mut sandbox = Sandbox::new();
-    sandbox.set("SD_TOKEN", &user_jwt()).set("SD_API_URL", &server.url());
+    sandbox.set("SD_TOKEN", &unsigned_user_jwt()).set("SD_API_URL", &server.url());
     sandbox
 }
 
@@ -232,7 +222,9 @@ fn logged_in_at(url: &str) -> Sandbox {
 fn logged_in(server: &httpmock::MockServer) -> Sandbox {
     let mut exchange = server.mock(|when, then| {
         when.method("GET").path("/v4/auth/token");
-        then.status(200).header("content-type", "application/json").body(format!(r#"{{"token":"{}"}}"#, user_jwt()));
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(format!(r#"{{"token":"{}"}}"#, unsigned_user_jwt()));
     });
     let sandbox = logged_in_at(&server.base_url());
     exchange.assert_calls(1);
@@ -380,7 +372,7 @@ const MATRIX: &[Row] = &[
             tokens_reply(s, 401, "application/json", &json_reply(401, "Unauthorized", "Expired token"));
             s.mock(|when, then| {
                 when.method("GET").path("/v4/auth/token");
-                then.status(200).body(format!(r#"{{"token":"{}"}}"#, user_jwt()));
+                then.status(200).body(format!(r#"{{"token":"{}"}}"#, unsigned_user_jwt()));
             });
         },
         code: 4,
@@ -450,7 +442,7 @@ fn refused_connection_keeps_stored_token_and_cache() {
     // A one-shot server serves the login's exchange, then closes its port.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let body = format!(r#"{{"token":"{}"}}"#, user_jwt());
+    let body = format!(r#"{{"token":"{}"}}"#, unsigned_user_jwt());
     let once = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
         let seen = Mutex::new(Vec::new());

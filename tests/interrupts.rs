@@ -9,16 +9,13 @@ use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::time::Duration;
 
-use common::{Sandbox, Trap};
+use common::{Sandbox, Trap, expect_text, unsigned_jwt};
 use expectrl::WaitStatus;
 
 /// Builds a JWT with a fake signature that is valid for a long time. Prompts
 /// come before any request, so it is never sent.
 fn user_jwt() -> String {
-    use base64::Engine;
-    let encode = |text: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
-    let claims = r#"{"username":"dev","scope":["user"],"exp":4000000000}"#;
-    format!("{}.{}.c2lnbmF0dXJl", encode(r#"{"alg":"RS256"}"#), encode(claims))
+    unsigned_jwt(&serde_json::json!({"username": "dev", "scope": ["user"], "exp": 4_000_000_000_i64}))
 }
 
 /// Starts sdtoken on a pty with echo on, as a login shell leaves it, and with
@@ -42,14 +39,6 @@ fn spawn(sandbox: &Sandbox, vars: &[(&str, &str)], args: &[&str]) -> expectrl::S
     let mut session = expectrl::Session::spawn(command).expect("spawn on a pty");
     session.set_expect_timeout(Some(Duration::from_secs(30)));
     session
-}
-
-/// Waits for `needle` and returns the output up to and including it.
-fn expect_text(session: &mut expectrl::Session, needle: &str) -> String {
-    let found = session.expect(needle).unwrap_or_else(|e| panic!("waiting for `{needle}`: {e}"));
-    let mut text = String::from_utf8_lossy(found.before()).into_owned();
-    text.push_str(needle);
-    text
 }
 
 /// Waits until the hidden prompt has turned echo off, so that input is not discarded.

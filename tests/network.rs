@@ -13,26 +13,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::Sandbox;
+use common::{Sandbox, unsigned_user_jwt};
 use httpmock::MockServer;
 
 const LIST: &str = r#"[{"id":1,"name":"through","lastUsed":""}]"#;
 const LIST_ROW: &str = "1\tthrough\t\tnever\n";
 
-/// Builds a user JWT that expires in an hour; sdtoken does not check its signature.
-fn user_jwt() -> String {
-    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
-    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT"}"#);
-    let payload = URL_SAFE_NO_PAD.encode(format!(r#"{{"username":"tester","scope":["user"],"exp":{exp}}}"#));
-    format!("{header}.{payload}.c2ln")
-}
-
 /// Creates a sandbox whose runs send a user JWT (outside a build) to `url`.
 fn sandbox_for(url: &str) -> Sandbox {
     let mut sandbox = Sandbox::new();
-    sandbox.set("SD_TOKEN", &user_jwt()).set("SD_API_URL", url);
+    sandbox.set("SD_TOKEN", &unsigned_user_jwt()).set("SD_API_URL", url);
     sandbox
 }
 
@@ -154,8 +144,11 @@ fn serve_tls(stream: TcpStream, config: Arc<rustls::ServerConfig>, seen: &Mutex<
     if reader.read_exact(&mut body).is_err() {
         return;
     }
-    let body =
-        if line.contains("/v4/auth/token") { format!(r#"{{"token":"{}"}}"#, user_jwt()) } else { LIST.to_string() };
+    let body = if line.contains("/v4/auth/token") {
+        format!(r#"{{"token":"{}"}}"#, unsigned_user_jwt())
+    } else {
+        LIST.to_string()
+    };
     seen.lock().unwrap().push(line);
     let reply = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -544,6 +537,7 @@ fn sdtoken_ca_cert_variable_trusts_a_private_authority() {
 
 #[test]
 fn proxy_credentials_are_sent_to_the_proxy() {
+    use base64::Engine;
     let encoded = base64::engine::general_purpose::STANDARD.encode("alice:p@ss");
     for (variable, secure) in [("HTTP_PROXY", false), ("HTTPS_PROXY", true)] {
         let server = TlsServer::start();

@@ -348,3 +348,26 @@ pub fn jwt_account(url: &str, token: &str) -> String {
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     format!("jwt/{hex}")
 }
+
+/// Builds a JWT with `claims` and a signature no server made. sdtoken decodes a JWT
+/// without checking its signature, so runs that never send it to a server can use it.
+pub fn unsigned_jwt(claims: &serde_json::Value) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
+    format!("{header}.{}.c2lnbmF0dXJl", URL_SAFE_NO_PAD.encode(claims.to_string()))
+}
+
+/// Builds an unsigned user JWT (username `tester`) that expires in an hour.
+pub fn unsigned_user_jwt() -> String {
+    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
+    unsigned_jwt(&serde_json::json!({"username": "tester", "scope": ["user"], "exp": exp}))
+}
+
+/// Waits for `needle` on a pseudo-terminal and returns the output up to and including it.
+pub fn expect_text(session: &mut expectrl::Session, needle: &str) -> String {
+    let found = session.expect(needle).unwrap_or_else(|e| panic!("waiting for `{needle}`: {e}"));
+    let mut text = String::from_utf8_lossy(found.before()).into_owned();
+    text.push_str(needle);
+    text
+}
